@@ -1,0 +1,3 @@
+module github.com/fosbury-net/fosbury
+
+go 1.26.3
