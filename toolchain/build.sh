@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds (or finds in the cache) the fosbury GOOS=tamago Go toolchain and
+# prints its GOROOT on stdout; everything else goes to stderr, so a Makefile
+# can use $(shell toolchain/build.sh).
+#
+# Cache layout ($FOSBURY_CACHE, default $HOME/.cache/fosbury):
+#   src-<version>/          pristine, prepared release source (never modified)
+#   go-tamago-<hash>/       a built GOROOT for one state of the port
+# <hash> covers every input under toolchain/ that changes the result.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${FOSBURY_CACHE:-$HOME/.cache/fosbury}
+version=$(tr -d ' \n' <"$here/GO_VERSION")
+module=golang.org/toolchain@v0.0.1-go${version}.linux-amd64
+hostgo=${HOSTGO:-go}
+
+log() { echo "toolchain: $*" >&2; }
+
+port_hash() {
+	(cd "$here" && find GO_VERSION build.sh apply overlay edits -type f -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+
+hash=$(port_hash)
+goroot=$cache/go-tamago-$hash
+if [[ -x $goroot/bin/go ]]; then
+	echo "$goroot"
+	exit 0
+fi
+
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [[ -x $goroot/bin/go ]]; then # built by a concurrent run
+	echo "$goroot"
+	exit 0
+fi
+
+pristine=$cache/src-$version
+if [[ ! -f $pristine/.fosbury-prepared ]]; then
+	log "fetching $module through the module proxy"
+	tmp=$(mktemp -d)
+	dir=$(cd "$tmp" && GOFLAGS=-mod=mod "$hostgo" mod download -json "$module" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	rmdir "$tmp"
+	[[ -d $dir ]] || { log "go mod download gave no Dir for $module"; exit 1; }
+	rm -rf "$pristine.tmp"
+	cp -r "$dir" "$pristine.tmp"
+	"$hostgo" run "$here/apply" -prepare -goroot "$pristine.tmp"
+	touch "$pristine.tmp/.fosbury-prepared"
+	rm -rf "$pristine"
+	mv "$pristine.tmp" "$pristine"
+fi
+
+work=$cache/.build-$hash
+rm -rf "$work"
+log "copying source to $work"
+cp -r "$pristine" "$work"
+rm -f "$work/.fosbury-prepared"
+log "applying port ($hash)"
+(cd "$here/.." && "$hostgo" run ./toolchain/apply -goroot "$work" -port toolchain)
+cp "$work/.fosbury-port" "$work/.fosbury-built"
+
+log "running make.bash (a few minutes)"
+start=$(date +%s)
+(cd "$work/src" && GOROOT_BOOTSTRAP=$("$hostgo" env GOROOT) GOROOT= GOOS= GOARCH= GOFLAGS= \
+	CGO_ENABLED=0 bash make.bash) >&2
+log "make.bash took $(($(date +%s) - start)) s"
+
+rm -rf "$goroot"
+mv "$work" "$goroot"
+log "built $goroot"
+
+# Keep the newest few builds; dev.sh copies from the newest.
+ls -1dt "$cache"/go-tamago-* 2>/dev/null | tail -n +4 | while read -r old; do
+	log "pruning $old"
+	rm -rf "$old"
+done
+echo "$goroot"
