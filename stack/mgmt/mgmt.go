@@ -1,0 +1,82 @@
+// Package mgmt is the appliance's management plane over HTTP: `/status`
+// reports uptime, link state, and the driver, pool and stack counters as
+// JSON. It serves any net.Listener (a gonet listener on the appliance, a
+// loopback one in tests) and reads counters only through Options.Collect.
+package mgmt
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"time"
+)
+
+// PortStatus is one Ethernet port.
+type PortStatus struct {
+	Name       string            `json:"name"`
+	MAC        string            `json:"mac"`
+	Link       bool              `json:"link"`
+	SpeedMbps  int               `json:"speed_mbps,omitempty"`
+	FullDuplex bool              `json:"full_duplex,omitempty"`
+	Counters   map[string]uint64 `json:"counters"`
+}
+
+// Status is the body of GET /status.
+type Status struct {
+	Version       string            `json:"version"`
+	UptimeSeconds float64           `json:"uptime_seconds"`
+	Ports         []PortStatus      `json:"ports"`
+	Pool          map[string]uint64 `json:"pool,omitempty"`
+	Stack         map[string]uint64 `json:"stack,omitempty"`
+	Filter        map[string]uint64 `json:"filter,omitempty"`
+}
+
+// Options configures the server.
+type Options struct {
+	Version string
+	// Started is the boot time on the Now clock.
+	Started time.Time
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Collect fills the counters of a Status; it is called once per
+	// request and must not keep the Status.
+	Collect func(*Status)
+}
+
+// Handler returns the management HTTP handler.
+func Handler(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		st := Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds()}
+		if o.Collect != nil {
+			o.Collect(&st)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(&st)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("fosbury " + o.Version + "\nGET /status for counters as JSON\n"))
+	})
+	return mux
+}
+
+// Serve answers HTTP on ln until it is closed. Requests are bounded in
+// header size and time, so a slow or hostile client cannot hold the
+// appliance's memory.
+func Serve(ln net.Listener, o Options) error {
+	srv := &http.Server{
+		Handler:           Handler(o),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    8 << 10,
+	}
+	return srv.Serve(ln)
+}
