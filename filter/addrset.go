@@ -1,0 +1,141 @@
+// Address sets: CIDR prefixes merged into sorted, disjoint ranges, looked up
+// by binary search (O(log n) whatever the number of prefixes).
+
+package filter
+
+import (
+	"net/netip"
+	"sort"
+)
+
+type range4 struct{ lo, hi uint32 }
+type range6 struct{ lo, hi addr }
+
+// addrSet holds IPv4 and IPv6 ranges separately, each sorted by lo and
+// disjoint (touching ranges are merged).
+type addrSet struct {
+	v4 []range4
+	v6 []range6
+}
+
+func addrOf(a netip.Addr) addr {
+	if a.Is4() {
+		b := a.As4()
+		return addr{lo: uint64(be32(b[:], 0))}
+	}
+	b := a.As16()
+	return addr{hi: be64(b[:], 0), lo: be64(b[:], 8)}
+}
+
+// prefixRange6 returns the first and last address of a 128-bit prefix.
+func prefixRange6(p netip.Prefix) (lo, hi addr) {
+	lo = addrOf(p.Addr())
+	bits := p.Bits()
+	hi = lo
+	switch {
+	case bits == 0:
+		hi = addr{^uint64(0), ^uint64(0)}
+	case bits <= 64:
+		hi.hi |= ^uint64(0) >> bits
+		hi.lo = ^uint64(0)
+	case bits < 128:
+		hi.lo |= ^uint64(0) >> (bits - 64)
+	}
+	return lo, hi
+}
+
+func newAddrSet(pfxs []netip.Prefix) *addrSet {
+	s := &addrSet{}
+	for _, p := range pfxs {
+		p = p.Masked()
+		if p.Addr().Is4() {
+			lo := uint32(addrOf(p.Addr()).lo)
+			hi := lo
+			if p.Bits() < 32 {
+				hi |= ^uint32(0) >> p.Bits()
+			}
+			s.v4 = append(s.v4, range4{lo, hi})
+		} else {
+			lo, hi := prefixRange6(p)
+			s.v6 = append(s.v6, range6{lo, hi})
+		}
+	}
+	sort.Slice(s.v4, func(i, j int) bool { return s.v4[i].lo < s.v4[j].lo })
+	sort.Slice(s.v6, func(i, j int) bool { return s.v6[i].lo.less(s.v6[j].lo) })
+	s.v4 = merge4(s.v4)
+	s.v6 = merge6(s.v6)
+	return s
+}
+
+func merge4(r []range4) []range4 {
+	out := r[:0]
+	for _, x := range r {
+		if n := len(out); n > 0 && (x.lo <= out[n-1].hi || out[n-1].hi != ^uint32(0) && x.lo == out[n-1].hi+1) {
+			if x.hi > out[n-1].hi {
+				out[n-1].hi = x.hi
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func next6(a addr) (addr, bool) {
+	if a.lo != ^uint64(0) {
+		return addr{a.hi, a.lo + 1}, true
+	}
+	if a.hi != ^uint64(0) {
+		return addr{a.hi + 1, 0}, true
+	}
+	return a, false
+}
+
+func merge6(r []range6) []range6 {
+	out := r[:0]
+	for _, x := range r {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			nx, ok := next6(last.hi)
+			if !last.hi.less(x.lo) || ok && nx == x.lo {
+				if last.hi.less(x.hi) {
+					last.hi = x.hi
+				}
+				continue
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// contains reports whether a (of the given family) is in the set.
+func (s *addrSet) contains(family uint8, a addr) bool {
+	if family == 4 {
+		v := uint32(a.lo)
+		r := s.v4
+		lo, hi := 0, len(r)
+		for lo < hi { // first range with hi >= v
+			m := int(uint(lo+hi) >> 1)
+			if r[m].hi < v {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		return lo < len(r) && r[lo].lo <= v
+	}
+	r := s.v6
+	lo, hi := 0, len(r)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if r[m].hi.less(a) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(r) && !a.less(r[lo].lo)
+}
+
+func (s *addrSet) empty() bool { return len(s.v4) == 0 && len(s.v6) == 0 }
