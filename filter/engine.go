@@ -1,0 +1,212 @@
+// The Engine: the active Program, the state and fragment tables, and the
+// per-frame decision. Decide runs on one goroutine (the receive loop);
+// Reload and Snapshot may run on others. The program swap is one atomic
+// pointer store; states made under older rules are re-checked against the
+// new ones the next time they are used.
+
+package filter
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+)
+
+// Engine decides frames. Create it with NewEngine.
+type Engine struct {
+	opts Options
+
+	mu   sync.Mutex // serialises Load/Reload/Install; Decide never takes it
+	name string
+	gen  uint32
+	prog atomic.Pointer[Program]
+
+	ct    *ctTable
+	frags *fragTable
+
+	rejectBucket   bucket
+	rejectInterval int64
+	rejectBurst    int64
+
+	stats engineStats
+}
+
+type engineStats struct {
+	verdicts       [3]atomic.Uint64 // by Action
+	reasons        [NumReasons]atomic.Uint64
+	replies        atomic.Uint64
+	repliesLimited atomic.Uint64
+	statesCreated  atomic.Uint64
+	statesPurged   atomic.Uint64 // removed because new rules no longer pass them
+	related        atomic.Uint64 // ICMP errors passed for a state
+	reloads        atomic.Uint64
+	reloadErrors   atomic.Uint64
+}
+
+// NewEngine returns an engine with no rules: everything is dropped until
+// Load or Reload installs a rule set.
+func NewEngine(opts Options) *Engine {
+	opts = opts.withDefaults()
+	seed := opts.HashSeed
+	if seed == 0 {
+		var b [8]byte
+		rand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	e := &Engine{
+		opts:           opts,
+		name:           "rules",
+		ct:             newCtTable(opts.StateLimit, opts.MgmtReserve, seed),
+		frags:          newFragTable(opts.FragmentEntries, seed^hashK2),
+		rejectInterval: 1e9 / int64(opts.RejectRate),
+		rejectBurst:    int64(opts.RejectBurst),
+	}
+	empty, _ := Compile(&Ruleset{Name: "empty", Default: Drop}, opts)
+	e.install(empty)
+	return e
+}
+
+// Load parses and compiles src and installs it. On any error the rules in
+// force stay in force.
+func (e *Engine) Load(name string, src []byte) error {
+	rs, err := Parse(name, src)
+	if err == nil {
+		var p *Program
+		if p, err = Compile(rs, e.opts); err == nil {
+			e.mu.Lock()
+			e.name = name
+			e.install(p)
+			e.mu.Unlock()
+			e.stats.reloads.Add(1)
+			return nil
+		}
+	}
+	e.stats.reloadErrors.Add(1)
+	return err
+}
+
+// Reload is Load under the name of the last file loaded.
+func (e *Engine) Reload(src []byte) error {
+	e.mu.Lock()
+	name := e.name
+	e.mu.Unlock()
+	return e.Load(name, src)
+}
+
+// Install puts an already compiled program in force. A Program may be
+// installed in one engine, once.
+func (e *Engine) Install(p *Program) {
+	e.mu.Lock()
+	e.install(p)
+	e.mu.Unlock()
+	e.stats.reloads.Add(1)
+}
+
+func (e *Engine) install(p *Program) {
+	e.gen++
+	p.gen = e.gen
+	if p.sources != nil {
+		p.sources.seed = e.ct.seed ^ hashK1
+	}
+	e.prog.Store(p)
+}
+
+// Program returns the program in force.
+func (e *Engine) Program() *Program { return e.prog.Load() }
+
+// Decide returns the verdict for one Ethernet frame (starting at the
+// destination MAC). frame is only read, and not kept after Decide returns.
+// Decide must not be called concurrently with itself.
+func (e *Engine) Decide(frame []byte, m Meta) Verdict {
+	pr := e.prog.Load()
+	var p pkt
+	p.port = m.Port
+	p.dir = In
+	if m.Dir == Out {
+		p.dir = Out
+	}
+	var v Verdict
+	if decode(frame, &p) {
+		e.ct.expireTail(m.Now, 2)
+		v = e.decide(pr, &p, frame, m.Now)
+	} else {
+		v = Verdict{Action: Drop, Reason: ReasonMalformed, Rule: -1}
+	}
+	e.stats.verdicts[v.Action].Add(1)
+	e.stats.reasons[v.Reason].Add(1)
+	if v.Rule >= 0 && (v.Reason == ReasonNone || v.Reason == ReasonRule) {
+		c := &pr.counters[v.Rule]
+		c.packets.Add(1)
+		c.bytes.Add(uint64(len(frame)))
+	}
+	return v
+}
+
+func dropped(r Reason, rule int32) Verdict { return Verdict{Action: Drop, Reason: r, Rule: rule} }
+
+func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
+	if p.frag != fragNone {
+		if pr.frag == FragDrop {
+			return dropped(ReasonFragPolicy, -1)
+		}
+		if p.frag == fragLater {
+			f := e.frags.find(p, now)
+			if f == nil || f.gen != pr.gen {
+				return dropped(ReasonFragOrphan, -1)
+			}
+			return Verdict{Action: Pass, Rule: f.rule, State: true}
+		}
+	}
+	v := e.judge(pr, p, frame, now)
+	if p.frag == fragFirst && v.Action == Pass {
+		e.frags.remember(p, v.Rule, pr.gen, v.Log, now+int64(e.opts.Timeouts.Fragment))
+	}
+	return v
+}
+
+// judge: existing state first, then the rules, then the default policy.
+func (e *Engine) judge(pr *Program, p *pkt, frame []byte, now int64) Verdict {
+	if e.ct.n > 0 && p.family != 0 {
+		if v, ok := e.stateful(pr, p, frame, now); ok {
+			return v
+		}
+	}
+	i := pr.match(p)
+	if i < 0 {
+		v := Verdict{Action: pr.defAction, Log: pr.defLog, Rule: -1}
+		if v.Action != Pass {
+			v.Reason = ReasonDefault
+		}
+		if v.Action == Reject {
+			v.Reply = e.reply(p, now)
+		}
+		return v
+	}
+	r := &pr.rules[i]
+	v := Verdict{Action: r.action, Log: r.log, Rule: int32(i)}
+	switch r.action {
+	case Drop:
+		v.Reason = ReasonRule
+	case Reject:
+		v.Reason = ReasonRule
+		v.Reply = e.reply(p, now)
+	case Pass:
+		if r.limited && !pr.allow(r, i, p, now) {
+			return Verdict{Action: Drop, Reason: ReasonRateLimit, Rule: int32(i), Log: r.log}
+		}
+		if r.keepState && !e.createState(pr, r, i, p, now) {
+			return Verdict{Action: Drop, Reason: ReasonStateFull, Rule: int32(i), Log: r.log}
+		}
+	}
+	return v
+}
+
+// allow applies rule i's rate limit to p.
+func (pr *Program) allow(r *crule, i int, p *pkt, now int64) bool {
+	b := &pr.buckets[i]
+	if r.perSource {
+		b = pr.sources.bucket(int32(i), p.family, p.src, now)
+	}
+	return b.allow(now, r.interval, r.burst)
+}

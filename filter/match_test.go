@@ -1,0 +1,189 @@
+// Table-driven tests, one group per rule feature, through Engine.Decide.
+
+package filter
+
+import "testing"
+
+type matchCase struct {
+	name   string
+	frame  []byte
+	meta   Meta
+	action Action
+	rule   int32 // -1: default policy
+}
+
+func runMatch(t *testing.T, rules string, cases []matchCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, rules, Options{})
+			v := e.Decide(tc.frame, tc.meta)
+			if v.Action != tc.action || v.Rule != tc.rule {
+				t.Errorf("got %v by rule %d (reason %v), want %v by rule %d", v.Action, v.Rule, v.Reason, tc.action, tc.rule)
+			}
+		})
+	}
+}
+
+func TestMatchPortAndDirection(t *testing.T) {
+	rules := "pass in on lan\nreject out on wan\ndrop in on 1\n"
+	runMatch(t, rules, []matchCase{
+		{"in lan", arpFrame(), inLAN, Pass, 0},
+		{"out wan", tcp4("10.0.0.1", "10.0.0.2", 1, 2, flagSYN), outWAN, Reject, 1},
+		{"in wan by number", arpFrame(), inWAN, Drop, 2},
+		{"out lan unmatched", arpFrame(), Meta{Port: 0, Dir: Out}, Drop, -1},
+		{"port 7 unmatched", arpFrame(), Meta{Port: 7, Dir: In}, Drop, -1},
+	})
+}
+
+func TestMatchEtherTypeAndMAC(t *testing.T) {
+	rules := "pass ether type arp\npass ether src 02:00:00:00:00:0a ether type 0x88cc\ndrop ether dst 02:00:00:00:00:0b\n"
+	lldp := ether(0x88cc, make([]byte, 40))
+	other := append([]byte{}, lldp...)
+	other[11] = 0x0c // src MAC ...0c
+	runMatch(t, rules, []matchCase{
+		{"arp", arpFrame(), inLAN, Pass, 0},
+		{"lldp from A", lldp, inLAN, Pass, 1},
+		{"lldp from C falls to dst rule", other, inLAN, Drop, 2},
+		{"802.3 length frame", ether(0x0040, make([]byte, 64)), inLAN, Drop, 2},
+	})
+}
+
+func TestMatchVLAN(t *testing.T) {
+	rules := "pass vlan 100 proto udp\npass vlan 200.300\npass vlan none proto tcp\ndrop vlan 5\n"
+	u := udp4("10.0.0.1", "10.0.0.2", 1, 53)
+	tc := tcp4("10.0.0.1", "10.0.0.2", 1, 22, flagSYN)
+	runMatch(t, rules, []matchCase{
+		{"802.1Q 100", tag(u, 0x8100, 100), inLAN, Pass, 0},
+		{"QinQ outer 100 matches vlan 100", tag(tag(u, 0x8100, 7), 0x88a8, 100), inLAN, Pass, 0},
+		{"QinQ 200.300", tag(tag(tc, 0x8100, 300), 0x88a8, 200), inLAN, Pass, 1},
+		{"QinQ 200.301", tag(tag(tc, 0x8100, 301), 0x88a8, 200), inLAN, Drop, -1},
+		{"untagged tcp", tc, inLAN, Pass, 2},
+		{"tagged tcp does not bypass", tag(tc, 0x8100, 5), inLAN, Drop, 3},
+		{"priority bits ignored", tag(tc, 0x8100, 0xe005), inLAN, Drop, 3},
+		{"three tags malformed", tag(tag(tag(u, 0x8100, 1), 0x8100, 2), 0x88a8, 100), inLAN, Drop, -1},
+	})
+}
+
+func TestMatchAddresses(t *testing.T) {
+	rules := `table <nets> { 10.0.0.0/8, 192.168.1.1, 2001:db8::/32 }
+set self { 192.0.2.1 }
+pass from <nets> to 172.16.0.0/12
+pass inet6 from <nets>
+pass to self
+pass from ! { 10.0.0.0/8, 198.51.100.0/24 } to 203.0.113.9
+drop from any to any
+`
+	runMatch(t, rules, []matchCase{
+		{"table to cidr", udp4("10.9.9.9", "172.20.0.1", 1, 2), inLAN, Pass, 0},
+		{"table host", udp4("192.168.1.1", "172.16.0.1", 1, 2), inLAN, Pass, 0},
+		{"table host neighbour", udp4("192.168.1.2", "172.16.0.1", 1, 2), inLAN, Drop, 4},
+		{"table v6", udp6("2001:db8:1::1", "2001:db9::1", 1, 2), inLAN, Pass, 1},
+		{"v6 outside table", udp6("2001:db9::1", "2001:db8::1", 1, 2), inLAN, Drop, 4},
+		{"self", ping4("8.8.8.8", "192.0.2.1", 8, 1), inLAN, Pass, 2},
+		{"negated list", udp4("8.8.8.8", "203.0.113.9", 1, 2), inLAN, Pass, 3},
+		{"negated list excludes", udp4("198.51.100.7", "203.0.113.9", 1, 2), inLAN, Drop, 4},
+		{"non-IP does not match any-to-any", arpFrame(), inLAN, Drop, -1},
+	})
+}
+
+func TestMatchProtoPortsICMPFlags(t *testing.T) {
+	rules := `pass proto tcp to any port { 22, 8000-8080 } flags S/SA
+pass proto udp from any port 53 to any port ! 1-1023
+pass proto icmp icmp-type echo-request
+pass icmp6-type echo-request
+pass proto icmp icmp-type unreach code 4
+pass proto 47
+`
+	runMatch(t, rules, []matchCase{
+		{"syn to 22", tcp4("1.1.1.1", "2.2.2.2", 5000, 22, flagSYN), inLAN, Pass, 0},
+		{"syn to range", tcp4("1.1.1.1", "2.2.2.2", 5000, 8080, flagSYN), inLAN, Pass, 0},
+		{"syn out of range", tcp4("1.1.1.1", "2.2.2.2", 5000, 8081, flagSYN), inLAN, Drop, -1},
+		{"syn-ack fails S/SA", tcp4("1.1.1.1", "2.2.2.2", 5000, 22, flagSYN|flagACK), inLAN, Drop, -1},
+		{"v6 syn", tcp6("2001:db8::1", "2001:db8::2", 5000, 22, flagSYN|flagECE|flagCWR), inLAN, Pass, 0},
+		{"dns reply to high port", udp4("1.1.1.1", "2.2.2.2", 53, 40000), inLAN, Pass, 1},
+		{"dns to low port", udp4("1.1.1.1", "2.2.2.2", 53, 123), inLAN, Drop, -1},
+		{"echo request", ping4("1.1.1.1", "2.2.2.2", 8, 1), inLAN, Pass, 2},
+		{"echo reply", ping4("1.1.1.1", "2.2.2.2", 0, 1), inLAN, Drop, -1},
+		{"icmp6 echo", ping6("2001:db8::1", "2001:db8::2", 128, 1), inLAN, Pass, 3},
+		{"icmp type 8 in v6 is not echo", ping6("2001:db8::1", "2001:db8::2", 8, 1), inLAN, Drop, -1},
+		{"frag needed code", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", protoICMP, icmpMsg(3, 4, 0), ip4opt{})), inLAN, Pass, 4},
+		{"gre", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", 47, make([]byte, 4), ip4opt{})), inLAN, Pass, 5},
+	})
+}
+
+func TestMatchFirstMatchWinsAndDefault(t *testing.T) {
+	runMatch(t, "drop proto udp\npass proto udp\n", []matchCase{
+		{"first wins", udp4("1.1.1.1", "2.2.2.2", 1, 2), inLAN, Drop, 0},
+	})
+	runMatch(t, "set default pass\ndrop proto udp\n", []matchCase{
+		{"default pass", tcp4("1.1.1.1", "2.2.2.2", 1, 2, flagSYN), inLAN, Pass, -1},
+	})
+	runMatch(t, "set default reject\n", []matchCase{
+		{"default reject", tcp4("1.1.1.1", "2.2.2.2", 1, 2, flagSYN), inLAN, Reject, -1},
+	})
+}
+
+func TestMatchIPv4OptionsAndIPv6Extensions(t *testing.T) {
+	rules := "pass proto tcp to any port 22\n"
+	opts := []byte{7, 7, 4, 0, 0, 0, 0, 1} // record route + end: 8 bytes
+	hop := ext{typ: 0, body: make([]byte, 6)}
+	dst := ext{typ: 60, body: make([]byte, 14)}
+	seg := tcpSeg{sport: 1, dport: 22, flags: flagSYN, wscale: -1}.bytes()
+	runMatch(t, rules, []matchCase{
+		{"ipv4 options", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", protoTCP, seg, ip4opt{options: opts})), inLAN, Pass, 0},
+		{"ipv6 hop-by-hop + dstopts", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, hop, dst)), inLAN, Pass, 0},
+		{"ipv6 hop-by-hop not first", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, dst, hop)), inLAN, Drop, -1},
+		{"ipv6 atomic fragment", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, fragExt(0, false, 9))), inLAN, Pass, 0},
+	})
+}
+
+func TestMalformedFrames(t *testing.T) {
+	good := tcp4("1.1.1.1", "2.2.2.2", 1, 22, flagSYN)
+	v6 := tcp6("2001:db8::1", "2001:db8::2", 1, 22, flagSYN)
+	mut := func(b []byte, f func([]byte)) []byte { c := append([]byte{}, b...); f(c); return c }
+	many := make([]ext, 9)
+	for i := range many {
+		many[i] = ext{typ: 60, body: make([]byte, 6)}
+	}
+	cases := []struct {
+		name  string
+		frame []byte
+	}{
+		{"runt", good[:13]},
+		{"tag cut", tag(good, 0x8100, 1)[:16]},
+		{"ipv4 header cut", good[:14+19]},
+		{"ihl below 5", mut(good, func(b []byte) { b[14] = 0x44 })},
+		{"ihl beyond packet", mut(good, func(b []byte) { b[14] = 0x4f })},
+		{"total length beyond frame", mut(good, func(b []byte) { b[16] = 0xff })},
+		{"total length below ihl", mut(good, func(b []byte) { b[16], b[17] = 0, 10 })},
+		{"wrong version", mut(good, func(b []byte) { b[14] = 0x65 })},
+		{"tcp data offset below 5", mut(good, func(b []byte) { b[14+20+12] = 0x40 })},
+		{"tcp data offset beyond segment", mut(good, func(b []byte) { b[14+20+12] = 0xf0 })},
+		{"tcp header cut", good[:14+20+10]},
+		{"ipv6 payload length beyond frame", mut(v6, func(b []byte) { b[18] = 0xff })},
+		{"ipv6 zero payload length", mut(v6, func(b []byte) { b[18], b[19] = 0, 0 })},
+		{"ipv6 too many extension headers", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, make([]byte, 20), many...))},
+		{"ipv6 extension length beyond packet", mut(ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoUDP, udpSeg(1, 2, 0), ext{typ: 60, body: make([]byte, 6)})), func(b []byte) { b[14+41] = 9 })},
+		{"udp length beyond packet", mut(udp4("1.1.1.1", "2.2.2.2", 1, 2), func(b []byte) { b[14+20+4] = 0xff })},
+		{"tcp fragment at offset 8", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 16), ip4opt{fragOff: 8}))},
+		{"tiny first fragment", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 8), ip4opt{more: true}))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, "set default pass\n", Options{})
+			v := e.Decide(tc.frame, inLAN)
+			if v.Action != Drop || v.Reason != ReasonMalformed {
+				t.Errorf("got %v (%v), want drop (malformed)", v.Action, v.Reason)
+			}
+			if s := e.Snapshot(); s.Reasons[ReasonMalformed] != 1 {
+				t.Errorf("malformed counter %d", s.Reasons[ReasonMalformed])
+			}
+		})
+	}
+	// Ethernet padding after a short IPv4 packet is not an error.
+	e := newEngine(t, "set default pass\n", Options{})
+	if v := e.Decide(append(append([]byte{}, good...), make([]byte, 10)...), inLAN); v.Action != Pass {
+		t.Errorf("padded frame: %v %v", v.Action, v.Reason)
+	}
+}
