@@ -163,7 +163,7 @@ func TestTCPInvalidSegments(t *testing.T) {
 		c.expect(true, flagSYN, 0, Pass)
 		c.expect(false, flagSYN|flagACK, 0, Pass)
 		c.expect(true, flagACK, 0, Pass) // client window 8192<<7 = 1 MiB
-		for i := 0; i < 600; i++ {      // 600 * 1400 = 840 kB in flight
+		for i := 0; i < 600; i++ {       // 600 * 1400 = 840 kB in flight
 			c.expect(false, flagACK, 1400, Pass)
 		}
 	})
