@@ -1,0 +1,413 @@
+// Package enet is fosbury's driver for the 10/100-Mbps Ethernet MAC (ENET)
+// of the NXP i.MX6UL/ULL (IMX6ULRM chapter 22), for ENET1 and ENET2: reset
+// and configuration, MDIO and PHYs, interrupts feeding a budgeted poll loop,
+// doorbells for the descriptor rings, and statistics.
+//
+// Everything but the MMIO accessor and the GIC/clock wiring (files built
+// for tamago/arm) runs on the host against a Regs fake.
+//
+// enet.go owns Options, New, Start/Stop, link programming and doorbells.
+package enet
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Frame-size limits (bytes, destination address to FCS inclusive).
+const (
+	// DefaultMaxFrame is 1518 plus a 4-byte 802.1Q tag.
+	DefaultMaxFrame = 1522
+	// DefaultBudget is the number of frames one poll pass may consume
+	// before yielding (NAPI weight).
+	DefaultBudget = 64
+	// DefaultIPGClockHz is the i.MX6UL/ULL IPG clock feeding the ENET.
+	DefaultIPGClockHz = 66_000_000
+
+	minFrameLimit = 64
+	resetPolls    = 10000
+)
+
+// Options configures a MAC. Zero values select the documented defaults.
+type Options struct {
+	// Port names the ENET instance (IRQ number; Base for MMIO on tamago).
+	Port Port
+	// Regs reaches the instance's registers. Required.
+	Regs Regs
+	// MAC is the station address. Required: unicast, not all zero.
+	MAC [6]byte
+	// MII selects MII instead of RMII (every supported board uses RMII).
+	MII bool
+	// MaxFrame is RCR.MAX_FL; 0 selects DefaultMaxFrame.
+	MaxFrame int
+	// Promiscuous accepts every unicast destination (RCR.PROM), as a
+	// filter between two segments needs.
+	Promiscuous bool
+	// AllMulticast accepts every group address (hash all ones); otherwise
+	// SetMulticast lists the groups.
+	AllMulticast bool
+	// Shift16 makes the uDMA write two zero bytes before each frame so the
+	// IP header is 4-byte aligned (RACC.SHIFT16). The RX ring must agree.
+	Shift16 bool
+	// DiscardMACErrors lets the MAC drop frames with MAC-layer errors
+	// itself (RACC.LINEDIS); by default they reach the ring and are counted
+	// per class.
+	DiscardMACErrors bool
+	// IPGClockHz is the ENET module clock, for the MDC divider; 0 selects
+	// DefaultIPGClockHz.
+	IPGClockHz uint32
+	// MDIOTimeout bounds one MDIO transaction; 0 selects DefaultMDIOTimeout.
+	MDIOTimeout time.Duration
+	// Budget is the frames per poll pass; 0 selects DefaultBudget.
+	Budget int
+	// DoorbellBarrier is the full write barrier (DSB ST, pagepool's WMB)
+	// issued before every RDAR/TDAR write so descriptor stores reach memory
+	// before the uDMA is woken. Nil only where memory is coherent (host).
+	DoorbellBarrier func()
+}
+
+// MAC is one ENET instance.
+type MAC struct {
+	opts  Options
+	regs  Regs
+	mdio  *MDIO
+	maxFL uint32
+
+	mu      sync.Mutex // serialises Start/Stop/SetLink/PollLink
+	started bool
+	rx      RXRing
+	tx      TXRing
+	mrbr    uint32
+	phy     *PHY
+	link    Link
+	linkSet bool // link applied to TCR/RCR at least once
+
+	imask  uint32        // EIMR while not polling
+	notify chan struct{} // ISR -> poll loop, capacity 1
+
+	st   counters
+	mibs mibState
+}
+
+// Errors returned by the MAC.
+var (
+	ErrResetTimeout = errors.New("enet: ECR.RESET did not self-clear")
+	ErrNotStarted   = errors.New("enet: MAC not started")
+	ErrStarted      = errors.New("enet: MAC already started")
+	ErrRestart      = errors.New("enet: link duplex/speed changed while enabled: Stop, reset the rings, Start")
+)
+
+// New resets the MAC and programs everything but the rings: station
+// address, hash filters, RCR, TCR, TFWR, RACC/TACC, MIB, MSCR and
+// enhanced little-endian descriptors (ECR.EN1588, ECR.DBSWP). The MAC
+// stays disabled (ETHEREN = 0) until Start.
+func New(opts Options) (*MAC, error) {
+	if opts.Regs == nil {
+		return nil, errors.New("enet: Options.Regs is nil")
+	}
+	if opts.MAC == ([6]byte{}) || opts.MAC[0]&1 != 0 {
+		return nil, fmt.Errorf("enet: station address %x is not a unicast address", opts.MAC)
+	}
+	if opts.MaxFrame == 0 {
+		opts.MaxFrame = DefaultMaxFrame
+	}
+	if opts.MaxFrame < minFrameLimit || opts.MaxFrame > maxMRBR-16 {
+		return nil, fmt.Errorf("enet: MaxFrame %d outside %d..%d", opts.MaxFrame, minFrameLimit, maxMRBR-16)
+	}
+	if opts.IPGClockHz == 0 {
+		opts.IPGClockHz = DefaultIPGClockHz
+	}
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	m := &MAC{
+		opts:   opts,
+		regs:   opts.Regs,
+		maxFL:  uint32(opts.MaxFrame),
+		imask:  intData | IntEBERR,
+		notify: make(chan struct{}, 1),
+		link:   Link{Up: false},
+	}
+	if err := m.reset(); err != nil {
+		return nil, err
+	}
+	mdio, err := NewMDIO(m.regs, fmt.Sprintf("ENET%d", opts.Port.Index), opts.IPGClockHz, opts.MDIOTimeout)
+	if err != nil {
+		return nil, err
+	}
+	m.mdio = mdio
+	m.configure()
+	return m, nil
+}
+
+// reset issues ECR.RESET and waits (bounded) for it to self-clear
+// (IMX6ULRM 22.5.5), then masks and acknowledges every interrupt.
+func (m *MAC) reset() error {
+	m.regs.Write32(regECR, m.regs.Read32(regECR)|ecrRESET)
+	for i := 0; m.regs.Read32(regECR)&ecrRESET != 0; i++ {
+		if i >= resetPolls {
+			return ErrResetTimeout
+		}
+	}
+	m.regs.Write32(regEIMR, 0)
+	m.regs.Write32(regEIR, 0xFFFFFFFF)
+	return nil
+}
+
+// configure programs the registers New owns; the MAC is disabled.
+func (m *MAC) configure() {
+	o := &m.opts
+	r := m.regs
+	a := o.MAC
+	// 22.5.11/22.5.12: bytes 0-3 in PALR (byte 0 most significant), 4-5 in
+	// PAUR[31:16]; PAUR[15:0] is the PAUSE type.
+	r.Write32(regPALR, uint32(a[0])<<24|uint32(a[1])<<16|uint32(a[2])<<8|uint32(a[3]))
+	r.Write32(regPAUR, uint32(a[4])<<24|uint32(a[5])<<16|paurType)
+	r.Write32(regOPD, opdOpcode) // pause duration 0: we never send PAUSE
+
+	r.Write32(regIAUR, 0)
+	r.Write32(regIALR, 0)
+	if o.AllMulticast {
+		r.Write32(regGAUR, 0xFFFFFFFF)
+		r.Write32(regGALR, 0xFFFFFFFF)
+	} else {
+		r.Write32(regGAUR, 0)
+		r.Write32(regGALR, 0)
+	}
+
+	// Until a link is known assume 100 Mbit/s full duplex (QEMU, EVK).
+	r.Write32(regRCR, m.rcrValue(Link{Up: true, Speed: 100, FullDuplex: true}))
+	r.Write32(regTCR, tcrFDEN)
+
+	// 22.5.18: store and forward; a DDR-fed FIFO must never underrun.
+	r.Write32(regTFWR, tfwrSTRFWD)
+	r.Write32(regRSFL, 0) // 0 = receive store and forward
+
+	var racc uint32
+	if o.Shift16 {
+		racc |= raccSHIFT16
+	}
+	if o.DiscardMACErrors {
+		racc |= raccLINEDIS
+	}
+	r.Write32(regRACC, racc) // PADREM/IPDIS/PRODIS off: the filter sees every frame
+	r.Write32(regTACC, 0)    // no checksum insertion: the stack computes them
+
+	// 22.5.8: the MIB is disabled at reset; clear the counters, then run.
+	r.Write32(regMIBC, mibcDIS|mibcCLEAR)
+	r.Write32(regMIBC, 0)
+
+	// 22.5.5: enhanced descriptors, little-endian; ETHEREN stays 0.
+	ecr := r.Read32(regECR) &^ (ecrETHEREN | ecrMAGICEN | ecrSLEEP)
+	r.Write32(regECR, ecr|ecrEN1588|ecrDBSWP)
+}
+
+// rcrValue is RCR for a link (22.5.9). PADEN stays off: with it the uDMA
+// can stall on zero-length padded frames; CRCFWD stays 0 (FCS kept).
+func (m *MAC) rcrValue(l Link) uint32 {
+	v := m.maxFL<<rcrMaxFLShift | rcrMIIMODE | rcrFCE
+	if !m.opts.MII {
+		v |= rcrRMIIMODE
+		if l.Up && l.Speed == 10 {
+			v |= rcrRMII10T
+		}
+	}
+	if l.Up && !l.FullDuplex {
+		v |= rcrDRT // half duplex: do not receive our own transmissions
+	}
+	if m.opts.Promiscuous {
+		v |= rcrPROM
+	}
+	return v
+}
+
+// MDIO returns this ENET's own MII management interface. On shared-bus
+// boards ENET2's serves both PHYs.
+func (m *MAC) MDIO() *MDIO { return m.mdio }
+
+// Port returns the instance this MAC drives.
+func (m *MAC) Port() Port { return m.opts.Port }
+
+// Address returns the station address.
+func (m *MAC) Address() [6]byte { return m.opts.MAC }
+
+// AttachPHY gives the MAC the PHY whose link it follows (see PollLink).
+func (m *MAC) AttachPHY(p *PHY) {
+	m.mu.Lock()
+	m.phy = p
+	m.mu.Unlock()
+}
+
+// MRBR reports the receive buffer size programmed by Start (0 before).
+func (m *MAC) MRBR() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int(m.mrbr)
+}
+
+// mrbrFor derives MRBR and FTRL from the ring's buffer size: MRBR is the
+// buffer rounded down to 64 bytes, at most maxMRBR; a whole frame of
+// MaxFrame (plus the SHIFT16 pad) must fit one buffer, and FTRL keeps even
+// truncated giants inside one buffer.
+func (m *MAC) mrbrFor(bufSize int) (mrbr, ftrl uint32, err error) {
+	if bufSize <= 0 {
+		return 0, 0, fmt.Errorf("enet: RX buffer size %d", bufSize)
+	}
+	b := uint32(bufSize) &^ (mrbrAlign - 1)
+	if b > maxMRBR {
+		b = maxMRBR
+	}
+	need := m.maxFL
+	if m.opts.Shift16 {
+		need += 2
+	}
+	if b < need+16 {
+		return 0, 0, fmt.Errorf("enet: RX buffer of %d bytes (MRBR %d) cannot hold a %d-byte frame", bufSize, b, need)
+	}
+	ftrl = b - 16
+	if ftrl < m.maxFL {
+		ftrl = m.maxFL
+	}
+	return b, ftrl & ftrlMask, nil
+}
+
+// Start attaches the rings and enables the MAC: MRBR/FTRL from the RX
+// buffer size, RDSR/TDSR from the rings' descriptor addresses, EIMR, then
+// ECR.ETHEREN and the first RDAR write. The rings' descriptors must be
+// initialised (RX empty, TX idle) before Start.
+func (m *MAC) Start(rx RXRing, tx TXRing) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started {
+		return ErrStarted
+	}
+	if rx == nil || tx == nil {
+		return errors.New("enet: Start needs both rings")
+	}
+	if rx.Len() < 2 || tx.Len() < 2 {
+		return fmt.Errorf("enet: rings of %d/%d descriptors (need at least 2)", rx.Len(), tx.Len())
+	}
+	for _, base := range []uint32{rx.DescBase(), tx.DescBase()} {
+		if base == 0 || base&7 != 0 {
+			return fmt.Errorf("enet: descriptor base %#x not 8-byte aligned", base)
+		}
+	}
+	mrbr, ftrl, err := m.mrbrFor(rx.BufSize())
+	if err != nil {
+		return err
+	}
+	r := m.regs
+	r.Write32(regMRBR, mrbr)
+	r.Write32(regFTRL, ftrl)
+	r.Write32(regRDSR, rx.DescBase())
+	r.Write32(regTDSR, tx.DescBase())
+	r.Write32(regEIR, 0xFFFFFFFF&^IntMII)
+	r.Write32(regEIMR, m.imask)
+	setBits(r, regECR, ecrETHEREN)
+	m.rx, m.tx, m.mrbr, m.started = rx, tx, mrbr, true
+	m.RXDoorbell()
+	return nil
+}
+
+// Stop disables the MAC (ETHEREN = 0) and masks its interrupts. Clearing
+// ETHEREN resets the uDMA's descriptor pointers to RDSR/TDSR, so the rings
+// must be re-initialised before the next Start.
+func (m *MAC) Stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.regs.Write32(regEIMR, 0)
+	clearBits(m.regs, regECR, ecrETHEREN)
+	m.started = false
+}
+
+// SetLink programs duplex and RMII speed for a resolved link (TCR.FDEN,
+// RCR.DRT, RCR.RMII_10T). These may change only while ETHEREN is 0
+// (IMX6ULRM 22.5.10): before Start the values are applied; after Start a
+// change returns ErrRestart and is applied by the next Start.
+func (m *MAC) SetLink(l Link) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.setLinkLocked(l)
+}
+
+func (m *MAC) setLinkLocked(l Link) error {
+	rcr := m.rcrValue(l)
+	tcr := uint32(0)
+	if !l.Up || l.FullDuplex {
+		tcr = tcrFDEN
+	}
+	if m.started {
+		if !l.Up {
+			return nil // keep the last programmed mode while down
+		}
+		if m.regs.Read32(regTCR)&tcrFDEN != tcr || m.regs.Read32(regRCR)&(rcrDRT|rcrRMII10T) != rcr&(rcrDRT|rcrRMII10T) {
+			m.st.restartsNeeded.Add(1)
+			return ErrRestart
+		}
+		return nil
+	}
+	if l.Up {
+		m.regs.Write32(regRCR, rcr)
+		m.regs.Write32(regTCR, tcr)
+	}
+	return nil
+}
+
+// PollLink reads the attached PHY's link, records changes and applies the
+// duplex/speed (see SetLink). It returns the link and whether it changed.
+func (m *MAC) PollLink() (Link, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.phy == nil {
+		return Link{}, false, errors.New("enet: no PHY attached")
+	}
+	l, err := m.phy.Link()
+	if err != nil {
+		return m.link, false, err
+	}
+	changed := l != m.link || !m.linkSet
+	if changed {
+		if l.Up != m.link.Up || !m.linkSet {
+			m.st.linkChanges.Add(1)
+		}
+		m.link, m.linkSet = l, true
+		if err := m.setLinkLocked(l); err != nil {
+			return l, true, err
+		}
+	}
+	return l, changed, nil
+}
+
+// Link reports the link last seen by PollLink.
+func (m *MAC) Link() Link {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.link
+}
+
+// RXDoorbell tells the uDMA that empty receive descriptors are available
+// (RDAR, IMX6ULRM 22.5.3), after the full write barrier. Rings call it at
+// most once per batch.
+func (m *MAC) RXDoorbell() {
+	if b := m.opts.DoorbellBarrier; b != nil {
+		b()
+	}
+	m.regs.Write32(regRDAR, rdarActive)
+	m.st.rxDoorbells.Add(1)
+}
+
+// TXDoorbell tells the uDMA that ready transmit descriptors are available
+// (TDAR, IMX6ULRM 22.5.4): it sends every consecutive ready descriptor.
+func (m *MAC) TXDoorbell() {
+	if b := m.opts.DoorbellBarrier; b != nil {
+		b()
+	}
+	m.regs.Write32(regTDAR, tdarActive)
+	m.st.txDoorbells.Add(1)
+}
+
+// Enabled reports whether ECR.ETHEREN is set; the hardware clears it on a
+// bus error (EIR.EBERR).
+func (m *MAC) Enabled() bool { return m.regs.Read32(regECR)&ecrETHEREN != 0 }

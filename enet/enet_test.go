@@ -1,0 +1,223 @@
+// enet_test.go tests New and Start against the register fake: the init
+// sequence, its ordering, and the options that must be refused.
+
+package enet
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestNewProgramsMAC(t *testing.T) {
+	m, f, _ := newTestMAC(t, nil)
+
+	ecr := f.reg(regECR)
+	if ecr&(ecrEN1588|ecrDBSWP) != ecrEN1588|ecrDBSWP {
+		t.Errorf("ECR %#08x: want EN1588 and DBSWP", ecr)
+	}
+	if ecr&ecrETHEREN != 0 {
+		t.Errorf("ECR %#08x: ETHEREN set before Start", ecr)
+	}
+	if ecr&ecrReserved != ecrReserved {
+		t.Errorf("ECR %#08x: reserved bits 31:28 not preserved", ecr)
+	}
+	rcr := f.reg(regRCR)
+	if got := rcr >> rcrMaxFLShift & rcrMaxFLMask; got != DefaultMaxFrame {
+		t.Errorf("RCR.MAX_FL = %d, want %d", got, DefaultMaxFrame)
+	}
+	for _, c := range []struct {
+		bit  uint32
+		want bool
+		name string
+	}{
+		{rcrMIIMODE, true, "MII_MODE"}, {rcrRMIIMODE, true, "RMII_MODE"}, {rcrFCE, true, "FCE"},
+		{rcrLOOP, false, "LOOP"}, {rcrPROM, false, "PROM"}, {rcrPADEN, false, "PADEN"},
+		{rcrCRCFWD, false, "CRCFWD"}, {rcrDRT, false, "DRT"}, {rcrRMII10T, false, "RMII_10T"},
+	} {
+		if (rcr&c.bit != 0) != c.want {
+			t.Errorf("RCR %#08x: %s = %v, want %v", rcr, c.name, rcr&c.bit != 0, c.want)
+		}
+	}
+	if f.reg(regTCR) != tcrFDEN {
+		t.Errorf("TCR = %#x, want FDEN only", f.reg(regTCR))
+	}
+	if f.reg(regTFWR)&tfwrSTRFWD == 0 {
+		t.Errorf("TFWR %#x: store-and-forward not set", f.reg(regTFWR))
+	}
+	if got := f.reg(regPALR); got != 0x52540012 {
+		t.Errorf("PALR = %#08x", got)
+	}
+	if got := f.reg(regPAUR); got != 0x34568808 {
+		t.Errorf("PAUR = %#08x", got)
+	}
+	if f.reg(regMIBC)&mibcDIS != 0 {
+		t.Errorf("MIBC %#08x: MIB left disabled", f.reg(regMIBC))
+	}
+	if w := f.writesTo(regMIBC); len(w) < 2 || w[0]&mibcCLEAR == 0 || w[len(w)-1] != 0 {
+		t.Errorf("MIBC writes %x: want clear then enable", w)
+	}
+	if f.reg(regEIMR) != 0 {
+		t.Errorf("EIMR = %#x before Start", f.reg(regEIMR))
+	}
+	if f.reg(regMSCR)>>mscrSpeedShift&mscrSpeedMask == 0 {
+		t.Error("MSCR.MII_SPEED = 0: MDC off")
+	}
+	if f.reg(regGAUR) != 0 || f.reg(regGALR) != 0 {
+		t.Error("group hash not cleared without AllMulticast")
+	}
+	if m.Address() != testMAC {
+		t.Error("Address")
+	}
+}
+
+func TestNewOptionBits(t *testing.T) {
+	_, f, _ := newTestMAC(t, func(o *Options) {
+		o.Promiscuous, o.AllMulticast, o.Shift16, o.DiscardMACErrors = true, true, true, true
+		o.MII = true
+		o.MaxFrame = 1518
+	})
+	rcr := f.reg(regRCR)
+	if rcr&rcrPROM == 0 || rcr&rcrRMIIMODE != 0 || rcr>>rcrMaxFLShift&rcrMaxFLMask != 1518 {
+		t.Errorf("RCR %#08x", rcr)
+	}
+	if f.reg(regRACC) != raccSHIFT16|raccLINEDIS {
+		t.Errorf("RACC %#x", f.reg(regRACC))
+	}
+	if f.reg(regGAUR) != 0xFFFFFFFF || f.reg(regGALR) != 0xFFFFFFFF {
+		t.Error("AllMulticast did not open the group hash")
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	bus := newFakeBus(0)
+	for name, o := range map[string]Options{
+		"nil regs":  {MAC: testMAC},
+		"zero MAC":  {Regs: newFakeENET(bus)},
+		"multicast": {Regs: newFakeENET(bus), MAC: [6]byte{1, 0, 0x5e, 0, 0, 1}},
+		"too long":  {Regs: newFakeENET(bus), MAC: testMAC, MaxFrame: 4000},
+		"too short": {Regs: newFakeENET(bus), MAC: testMAC, MaxFrame: 10},
+	} {
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: New succeeded", name)
+		}
+	}
+}
+
+func TestResetWaitsAndTimesOut(t *testing.T) {
+	f := newFakeENET(newFakeBus(0))
+	f.resetReads = 5
+	if _, err := New(Options{Regs: f, MAC: testMAC}); err != nil {
+		t.Fatalf("slow reset: %v", err)
+	}
+	f = newFakeENET(newFakeBus(0))
+	f.resetReads = 1 << 30 // never clears
+	if _, err := New(Options{Regs: f, MAC: testMAC}); !errors.Is(err, ErrResetTimeout) {
+		t.Fatalf("stuck reset: err = %v, want ErrResetTimeout", err)
+	}
+}
+
+func TestStartSequence(t *testing.T) {
+	m, f, _ := newTestMAC(t, nil)
+	rx := &fakeRX{base: 0x80100000, n: 64, buf: 2048}
+	tx := &fakeTX{base: 0x80101000, n: 64}
+	if got := f.reg(regMRBR); got != 0 {
+		t.Fatalf("MRBR %d before Start (reset value is 0)", got)
+	}
+	if err := m.Start(rx, tx); err != nil {
+		t.Fatal(err)
+	}
+	mrbr := f.reg(regMRBR)
+	if mrbr == 0 || mrbr%mrbrAlign != 0 || mrbr > 2048 || mrbr > maxMRBR || mrbr < DefaultMaxFrame {
+		t.Fatalf("MRBR = %d", mrbr)
+	}
+	if m.MRBR() != int(mrbr) {
+		t.Errorf("MRBR() = %d, register %d", m.MRBR(), mrbr)
+	}
+	ftrl := f.reg(regFTRL)
+	if ftrl < DefaultMaxFrame || ftrl+2 > mrbr {
+		t.Errorf("FTRL = %d with MRBR %d", ftrl, mrbr)
+	}
+	if f.reg(regRDSR) != rx.base || f.reg(regTDSR) != tx.base {
+		t.Errorf("RDSR/TDSR = %#x/%#x", f.reg(regRDSR), f.reg(regTDSR))
+	}
+	if f.reg(regEIMR) != IntRXF|IntTXF|IntEBERR {
+		t.Errorf("EIMR = %#08x", f.reg(regEIMR))
+	}
+	if !m.Enabled() {
+		t.Fatal("ETHEREN not set")
+	}
+	// Order: MRBR, RDSR, TDSR before ETHEREN; the first RDAR after it.
+	en := f.firstWrite(regECR, func(v uint32) bool { return v&ecrETHEREN != 0 })
+	for _, off := range []uint32{regMRBR, regFTRL, regRDSR, regTDSR} {
+		if i := f.firstWrite(off, func(uint32) bool { return true }); i < 0 || i > en {
+			t.Errorf("register %#x written at %d, ETHEREN at %d", off, i, en)
+		}
+	}
+	if i := f.firstWrite(regRDAR, func(uint32) bool { return true }); i < en {
+		t.Errorf("first RDAR at %d before ETHEREN at %d", i, en)
+	}
+	if f.reg(regRDAR) != rdarActive || f.rdar != 1 {
+		t.Errorf("RDAR = %#x after %d writes", f.reg(regRDAR), f.rdar)
+	}
+	if err := m.Start(rx, tx); !errors.Is(err, ErrStarted) {
+		t.Errorf("second Start: %v", err)
+	}
+	m.Stop()
+	if m.Enabled() || f.reg(regEIMR) != 0 {
+		t.Error("Stop left the MAC enabled or interrupts unmasked")
+	}
+}
+
+func TestStartRejectsRings(t *testing.T) {
+	cases := map[string]struct {
+		rx *fakeRX
+		tx *fakeTX
+	}{
+		"small buffers":   {&fakeRX{base: 0x1000, n: 8, buf: 1024}, &fakeTX{base: 0x2000, n: 8}},
+		"misaligned":      {&fakeRX{base: 0x1004, n: 8, buf: 2048}, &fakeTX{base: 0x2000, n: 8}},
+		"zero base":       {&fakeRX{base: 0x1000, n: 8, buf: 2048}, &fakeTX{base: 0, n: 8}},
+		"one descriptor":  {&fakeRX{base: 0x1000, n: 1, buf: 2048}, &fakeTX{base: 0x2000, n: 8}},
+		"negative buffer": {&fakeRX{base: 0x1000, n: 8, buf: -1}, &fakeTX{base: 0x2000, n: 8}},
+	}
+	for name, c := range cases {
+		m, f, _ := newTestMAC(t, nil)
+		if err := m.Start(c.rx, c.tx); err == nil {
+			t.Errorf("%s: Start succeeded", name)
+		}
+		if f.reg(regECR)&ecrETHEREN != 0 || f.rdar != 0 {
+			t.Errorf("%s: MAC enabled by a refused Start", name)
+		}
+	}
+}
+
+func TestMRBRShift16(t *testing.T) {
+	m, _, _ := newTestMAC(t, func(o *Options) { o.Shift16 = true })
+	// 1536 = 1522 + 2 + 12: too tight for the 16-byte FTRL margin.
+	if _, _, err := m.mrbrFor(1536); err == nil {
+		t.Error("1536-byte buffers accepted with SHIFT16")
+	}
+	mrbr, ftrl, err := m.mrbrFor(1600)
+	if err != nil || mrbr != 1600 || ftrl+2 > mrbr || ftrl < DefaultMaxFrame {
+		t.Errorf("mrbrFor(1600) = %d, %d, %v", mrbr, ftrl, err)
+	}
+	if mrbr, _, _ := m.mrbrFor(4096); mrbr != maxMRBR {
+		t.Errorf("mrbrFor(4096) = %d, want the %d cap", mrbr, maxMRBR)
+	}
+}
+
+func TestDoorbellsUseBarrier(t *testing.T) {
+	var barriers int
+	m, f, _ := newTestMAC(t, func(o *Options) { o.DoorbellBarrier = func() { barriers++ } })
+	rx := &fakeRX{base: 0x1000, n: 8, buf: 2048}
+	if err := m.Start(rx, &fakeTX{base: 0x2000, n: 8}); err != nil {
+		t.Fatal(err)
+	}
+	m.TXDoorbell()
+	m.TXDoorbell()
+	if barriers != 3 || f.rdar != 1 || f.tdar != 2 {
+		t.Errorf("barriers %d, RDAR writes %d, TDAR writes %d", barriers, f.rdar, f.tdar)
+	}
+	if s := m.Stats(); s.RxDoorbells != 1 || s.TxDoorbells != 2 {
+		t.Errorf("doorbell counters %d/%d", s.RxDoorbells, s.TxDoorbells)
+	}
+}

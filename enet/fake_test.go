@@ -1,0 +1,360 @@
+// fake_test.go owns the host model of an ENET register file and its MDIO
+// bus, used by every test of the package: ECR.RESET self-clearing (after a
+// configurable number of reads) and restoring reset values, W1C EIR, MMFR
+// transactions answered by PHY models on a (possibly shared) bus that set
+// EIR.MII, MDC off while MSCR is 0, RDAR/TDAR writes recorded, a MIB block.
+
+package enet
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Reset values (IMX6ULRM 22.5; the same as QEMU's imx.enet model).
+var resetValues = map[uint32]uint32{
+	regECR:  0xF0000000,
+	regMIBC: mibcDIS | mibcIDLE,
+	regRCR:  0x05EE0000 | rcrLOOP,
+	regOPD:  0x00010000,
+	regPAUR: paurType,
+	regRAEM: 4, regRAFL: 4, regTAEM: 4, regTAFL: 8, regTIPG: 12,
+	regFTRL: 0x7FF,
+}
+
+type regWrite struct{ off, val uint32 }
+
+// fakeENET is one ENET register file.
+type fakeENET struct {
+	mu   sync.Mutex
+	r    [regsSize / 4]uint32
+	bus  *fakeBus
+	log  []regWrite
+	mib  map[uint32]uint32
+	rdar int // RDAR writes
+	tdar int // TDAR writes
+
+	resetReads   int  // reads of ECR that still show RESET after a reset
+	resetPending int  // remaining
+	mibStuckOff  bool // MIBC keeps MIB_DIS (a MAC without MIB)
+}
+
+func newFakeENET(bus *fakeBus) *fakeENET {
+	f := &fakeENET{bus: bus, mib: map[uint32]uint32{}}
+	f.hwReset()
+	return f
+}
+
+func (f *fakeENET) hwReset() {
+	f.r = [regsSize / 4]uint32{}
+	for off, v := range resetValues {
+		f.r[off/4] = v
+	}
+}
+
+func (f *fakeENET) Read32(off uint32) uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off >= 0x200 && off < regsSize {
+		return f.mib[off]
+	}
+	v := f.r[off/4]
+	if off == regECR && f.resetPending > 0 {
+		f.resetPending--
+		v |= ecrRESET
+	}
+	return v
+}
+
+func (f *fakeENET) Write32(off, v uint32) {
+	f.mu.Lock()
+	f.log = append(f.log, regWrite{off, v})
+	switch off {
+	case regEIR:
+		f.r[off/4] &^= v
+	case regECR:
+		if v&ecrRESET != 0 {
+			f.hwReset()
+			f.resetPending = f.resetReads
+			break
+		}
+		f.r[off/4] = v
+		if v&ecrETHEREN == 0 {
+			f.r[regRDAR/4], f.r[regTDAR/4] = 0, 0
+		}
+	case regRDAR:
+		f.rdar++
+		if f.r[regECR/4]&ecrETHEREN != 0 {
+			f.r[off/4] = rdarActive
+		}
+	case regTDAR:
+		f.tdar++ // the model "sends" at once: TDAR reads 0 again
+	case regMIBC:
+		if f.mibStuckOff {
+			v |= mibcDIS
+		}
+		f.r[off/4] = v
+	case regMMFR:
+		f.r[off/4] = v
+		speed := f.r[regMSCR/4] >> mscrSpeedShift & mscrSpeedMask
+		bus := f.bus
+		f.mu.Unlock()
+		if speed == 0 || bus == nil {
+			return // MDC off or no pins: the frame never completes
+		}
+		data, ok := bus.transact(v)
+		f.mu.Lock()
+		if ok {
+			f.r[regMMFR/4] = v&^mmfrData | uint32(data)
+			f.r[regEIR/4] |= IntMII
+		}
+	default:
+		f.r[off/4] = v
+	}
+	f.mu.Unlock()
+}
+
+// raise sets EIR bits as the uDMA would.
+func (f *fakeENET) raise(bits uint32) {
+	f.mu.Lock()
+	f.r[regEIR/4] |= bits
+	f.mu.Unlock()
+}
+
+// reg returns a register without side effects.
+func (f *fakeENET) reg(off uint32) uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.r[off/4]
+}
+
+// writesTo returns the values written to off, in order.
+func (f *fakeENET) writesTo(off uint32) []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []uint32
+	for _, w := range f.log {
+		if w.off == off {
+			out = append(out, w.val)
+		}
+	}
+	return out
+}
+
+// firstWrite returns the index in the log of the first write to off that
+// satisfies pred, or -1.
+func (f *fakeENET) firstWrite(off uint32, pred func(uint32) bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, w := range f.log {
+		if w.off == off && pred(w.val) {
+			return i
+		}
+	}
+	return -1
+}
+
+// fakeBus is the wire of one MDIO bus with PHY models at addresses.
+type fakeBus struct {
+	mu     sync.Mutex
+	phys   map[int]*fakePHY
+	absent uint16 // what an empty address reads: 0xFFFF on hardware, 0 in QEMU 7.2
+	hang   bool   // never complete a frame
+	frames int
+}
+
+func newFakeBus(absent uint16) *fakeBus {
+	return &fakeBus{phys: map[int]*fakePHY{}, absent: absent}
+}
+
+func (b *fakeBus) transact(frame uint32) (uint16, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.frames++
+	if b.hang {
+		return 0, false
+	}
+	if frame>>30 != 0b01 || frame>>16&3 != 0b10 {
+		panic(fmt.Sprintf("bad clause-22 frame %#08x", frame))
+	}
+	pa := int(frame >> mmfrPAShift & 31)
+	ra := int(frame >> mmfrRAShift & 31)
+	p := b.phys[pa]
+	switch frame >> 28 & 3 {
+	case 0b10:
+		if p == nil {
+			return b.absent, true
+		}
+		return p.read(ra), true
+	case 0b01:
+		if p != nil {
+			p.write(ra, uint16(frame))
+		}
+		return 0, true
+	}
+	panic(fmt.Sprintf("bad op in %#08x", frame))
+}
+
+// fakePHY models a clause-22 PHY: self-clearing reset after resetReads
+// reads, latched-low link status, autonegotiation against a partner.
+type fakePHY struct {
+	id         PHYID
+	regs       [32]uint16
+	link       bool
+	latchedLow bool // link went down since BMSR was last read
+	partner    uint16
+	resetReads int
+	pending    int
+	writes     map[int][]uint16
+	stuckReset bool
+}
+
+func newFakePHY(id PHYID) *fakePHY {
+	p := &fakePHY{id: id, link: true, partner: 0x0F71 /* QEMU's LPA */, writes: map[int][]uint16{}}
+	p.reset()
+	return p
+}
+
+func (p *fakePHY) reset() {
+	p.regs = [32]uint16{}
+	p.regs[miiBMCR] = bmcrSpeed100 | bmcrANEnable
+	p.regs[miiANAR] = anDefault &^ anPause
+	p.pending = p.resetReads
+}
+
+func (p *fakePHY) setLink(up bool) {
+	if p.link && !up {
+		p.latchedLow = true
+	}
+	p.link = up
+}
+
+func (p *fakePHY) read(ra int) uint16 {
+	switch ra {
+	case miiBMCR:
+		v := p.regs[miiBMCR]
+		if p.stuckReset || p.pending > 0 {
+			if p.pending > 0 {
+				p.pending--
+			}
+			v |= bmcrReset
+		}
+		return v
+	case miiBMSR:
+		v := uint16(0x7809)
+		if p.link && !p.latchedLow {
+			v |= bmsrLinkUp
+		}
+		if p.link && p.regs[miiBMCR]&bmcrANEnable != 0 {
+			v |= bmsrANComplete
+		}
+		p.latchedLow = false
+		return v
+	case miiPHYID1:
+		return uint16(p.id >> 16)
+	case miiPHYID2:
+		return uint16(p.id)
+	case miiANLPAR:
+		if !p.link {
+			return 0
+		}
+		return p.partner
+	}
+	return p.regs[ra]
+}
+
+func (p *fakePHY) write(ra int, v uint16) {
+	p.writes[ra] = append(p.writes[ra], v)
+	if ra == miiBMCR {
+		if v&bmcrReset != 0 {
+			p.reset()
+			return
+		}
+		v &^= bmcrANRestart
+	}
+	p.regs[ra] = v
+}
+
+// fakeRX is a receive ring stand-in: pending frames are consumed by Poll,
+// which rings the doorbell once per pass that consumed any.
+type fakeRX struct {
+	mu       sync.Mutex
+	base     uint32
+	n, buf   int
+	pending  int
+	doorbell func()
+	polls    int
+	polled   chan int // optional: receives each Poll's count
+	counters RXCounters
+}
+
+func (r *fakeRX) DescBase() uint32 { return r.base }
+func (r *fakeRX) Len() int         { return r.n }
+func (r *fakeRX) BufSize() int     { return r.buf }
+func (r *fakeRX) Poll(budget int) int {
+	r.mu.Lock()
+	n := min(r.pending, budget)
+	r.pending -= n
+	r.polls++
+	r.counters.Frames += uint64(n)
+	ch := r.polled
+	r.mu.Unlock()
+	if n > 0 && r.doorbell != nil {
+		r.doorbell()
+	}
+	if ch != nil {
+		ch <- n
+	}
+	return n
+}
+func (r *fakeRX) RXCounters() RXCounters {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counters
+}
+func (r *fakeRX) add(n int) {
+	r.mu.Lock()
+	r.pending += n
+	r.mu.Unlock()
+}
+
+type fakeTX struct {
+	base    uint32
+	n       int
+	done    int
+	reclaim int
+}
+
+func (t *fakeTX) DescBase() uint32 { return t.base }
+func (t *fakeTX) Len() int         { return t.n }
+func (t *fakeTX) Reclaim() int {
+	n := t.done
+	t.done = 0
+	t.reclaim += n
+	return n
+}
+
+// Default test station address: QEMU's default for ENET1.
+var testMAC = [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
+
+// newTestMAC builds a MAC over a fresh fake with a QEMU-7.2-like PHY at
+// address 2 on its own bus.
+func newTestMAC(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, mod func(*Options)) (*MAC, *fakeENET, *fakePHY) {
+	t.Helper()
+	bus := newFakeBus(0)
+	phy := newFakePHY(IDQEMU)
+	bus.phys[2] = phy
+	f := newFakeENET(bus)
+	o := Options{Port: ENET1, Regs: f, MAC: testMAC}
+	if mod != nil {
+		mod(&o)
+	}
+	m, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return m, f, phy
+}
