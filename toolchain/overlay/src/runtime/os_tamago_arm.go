@@ -1,0 +1,33 @@
+// Copyright 2026 The fosbury Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// ARM specifics of GOOS=tamago and the runtime API board packages use.
+
+package runtime
+
+import "runtime/goos"
+
+// checkgoarm has nothing to check: GOARM is the builder's promise about
+// the SoC (GOARM=7 for Cortex-A7), and VFP is enabled by goos.Hwinit0.
+func checkgoarm() {}
+
+// MemRegion returns the RAM the runtime owns: [start, end).
+func MemRegion() (start uint32, end uint32) {
+	return uint32(goos.RamStart), uint32(goos.RamStart + goos.RamSize)
+}
+
+// TextRegion returns the executable code of the program: [start, end).
+func TextRegion() (start uint32, end uint32) {
+	return uint32(firstmoduledata.text), uint32(firstmoduledata.etext)
+}
+
+// GetRandomData fills b with random bytes from the board's source.
+func GetRandomData(b []byte) { goos.GetRandomData(b) }
+
+// CallOnG0 calls fn(off) on the g0 stack. Exception vectors call it
+// (tamago arm/exception.s) with R0 = off, R1 = fn's entry (an ABI0
+// func(int)), R2 = the size of the registers saved by the vector and
+// R3 = the exception's return address; R2 and R3 are informational.
+func CallOnG0()
+
