@@ -66,6 +66,7 @@ type ENET struct {
 	qN    int
 
 	rxNext, txNext int
+	rxSoFar        int
 	rdar, tdar     bool
 	txBuf          []byte
 	txLen          int
@@ -209,6 +210,8 @@ func (e *ENET) rxOne() bool {
 	q := e.qHead
 	frame := e.q[q][:e.qLen[q]]
 	n := min(len(frame), e.cfg.MRBR)
+	length := n // L=0: the bytes in this buffer; L=1: the whole frame
+	e.rxSoFar += n
 	if ok {
 		e.s.dmaWrite(off, frame[:n])
 	}
@@ -219,6 +222,8 @@ func (e *ENET) rxOne() bool {
 		e.qLen[q] -= n
 	} else {
 		out |= e.qErr[q]
+		length = e.rxSoFar
+		e.rxSoFar = 0
 		e.qHead = (e.qHead + 1) % len(e.q)
 		e.qN--
 		e.Stats.RxFrames++
@@ -229,7 +234,7 @@ func (e *ENET) rxOne() bool {
 	}
 	r.devStore(base+wExt, x)
 	r.devStore(base+wBDU, BDU)
-	r.devStore(base+wLenStat, uint32(out)<<16|uint32(n))
+	r.devStore(base+wLenStat, uint32(out)<<16|uint32(length))
 	e.rxNext = (d + 1) % e.cfg.RxSize
 	if st&StW != 0 {
 		e.rxNext = 0

@@ -1,0 +1,276 @@
+// Package rxring is the ENET receive ring: the enhanced buffer descriptor
+// ownership protocol, half-page flip reuse of pagepool pages, the budgeted
+// poll that lends each frame on its DMA buffer, per-class error accounting
+// and one doorbell per batch. It touches no register: descriptor memory and
+// the RDAR write come through DescMem and Doorbell.
+//
+// Order per descriptor (after Linux fec_main.c and the NETDEV 2.1 page
+// reuse scheme): load status; stop if E; dma_rmb; reload status and length,
+// read the enhanced status; classify; SyncForCPU of the received bytes only;
+// callback; choose the buffer to hand back (the same half if the callback
+// kept nothing, the other half if the page had no other holder, else a fresh
+// page); SyncForDevice of that half; write the fields; dma_wmb; set E. After
+// the batch: wmb, then one doorbell.
+package rxring
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fosbury-net/fosbury/pagepool"
+)
+
+// Limits of the ring.
+const (
+	MinSize = 2
+	MaxSize = 512
+	// DefaultBufSize is the default MRBR: a full VLAN-tagged frame plus
+	// FCS, rounded up to 16 bytes.
+	DefaultBufSize = 1536
+)
+
+// Options configures a ring.
+type Options struct {
+	Size     int            // descriptors, MinSize..MaxSize
+	Pool     *pagepool.Pool // pages for the buffers
+	Desc     DescMem        // at least Size*DescSize bytes, zeroed or not
+	Doorbell Doorbell       // the RDAR write
+	// BufSize is the receive buffer size the driver programs into MRBR: a
+	// multiple of 16, at most pagepool.HalfSize. 0 means DefaultBufSize.
+	BufSize int
+	// FCS says the data length includes the 4 FCS bytes (RCR.CRCFWD = 0,
+	// and always under QEMU); the ring strips them.
+	FCS bool
+}
+
+// Stats counts the ring's work. Read it from the polling goroutine.
+type Stats struct {
+	Frames, Bytes        uint64 // good frames lent to the callback
+	Drop, Forward, Local uint64 // verdicts
+	Errors               [numClasses]uint64
+	RefillFail           uint64 // frames dropped because no page was free
+	Flips                uint64 // the other half of the page went back
+	Reuses               uint64 // the same half went back
+	FreshPages           uint64 // a new page replaced a shared one
+	Doorbells            uint64
+	CPULines, DevLines   uint64 // cache lines synced for CPU / device
+}
+
+// Err returns the count of one error class.
+func (s *Stats) Err(c Class) uint64 { return s.Errors[c] }
+
+type slot struct {
+	page pagepool.Page
+	off  int // 0 or pagepool.HalfSize
+}
+
+// Ring is one receive ring. Poll, Start, Close and Stats must be called from
+// one goroutine (the poller).
+type Ring struct {
+	pool    *pagepool.Pool
+	desc    DescMem
+	bell    Doorbell
+	slots   []slot
+	next    int
+	bufSize int
+	fcs     int
+	spare   pagepool.Page // a page taken ahead for a refill, or NoPage
+	inFrag  bool
+	closed  bool
+	frame   Frame
+	stats   Stats
+}
+
+// ErrOptions reports unusable options.
+var ErrOptions = errors.New("rxring: bad options")
+
+// New takes one page per descriptor, cleans its first half for the device
+// and writes every descriptor empty. The device is not told: call Start
+// once the driver has programmed ERDSR and MRBR and enabled the MAC.
+func New(o Options) (*Ring, error) {
+	if o.BufSize == 0 {
+		o.BufSize = DefaultBufSize
+	}
+	switch {
+	case o.Size < MinSize || o.Size > MaxSize:
+		return nil, fmt.Errorf("%w: size %d not in %d..%d", ErrOptions, o.Size, MinSize, MaxSize)
+	case o.Pool == nil || o.Desc == nil || o.Doorbell == nil:
+		return nil, fmt.Errorf("%w: pool, descriptor memory and doorbell are required", ErrOptions)
+	case o.Desc.Len() < o.Size*DescSize:
+		return nil, fmt.Errorf("%w: %d bytes of descriptor memory for %d descriptors", ErrOptions, o.Desc.Len(), o.Size)
+	case o.BufSize%16 != 0 || o.BufSize < 64 || o.BufSize > pagepool.HalfSize:
+		return nil, fmt.Errorf("%w: buffer size %d", ErrOptions, o.BufSize)
+	}
+	r := &Ring{pool: o.Pool, desc: o.Desc, bell: o.Doorbell,
+		slots: make([]slot, o.Size), bufSize: o.BufSize, spare: pagepool.NoPage}
+	if o.FCS {
+		r.fcs = 4
+	}
+	r.frame.r = r
+	for i := range r.slots {
+		pg, ok := o.Pool.Get()
+		if !ok {
+			for _, s := range r.slots[:i] {
+				o.Pool.Unref(s.page)
+			}
+			return nil, fmt.Errorf("%w: pool has fewer than %d free pages", ErrOptions, o.Size)
+		}
+		r.slots[i] = slot{page: pg}
+		o.Pool.SyncForDevice(pg, 0, pagepool.HalfSize)
+		r.stats.DevLines += pagepool.HalfSize / pagepool.LineSize
+		r.arm(i)
+	}
+	return r, nil
+}
+
+// Size is the number of descriptors.
+func (r *Ring) Size() int { return len(r.slots) }
+
+// BufSize is the value to program into MRBR.
+func (r *Ring) BufSize() int { return r.bufSize }
+
+// Start makes the descriptors visible and rings the doorbell once.
+func (r *Ring) Start() {
+	r.pool.WMB()
+	r.bell.Kick()
+	r.stats.Doorbells++
+}
+
+// arm hands slot i's buffer to the device: fields first, dma_wmb, then the
+// word holding E (and W on the last descriptor).
+func (r *Ring) arm(i int) {
+	s := &r.slots[i]
+	base := i * DescSize
+	r.desc.Store32(base+offAddr, r.pool.BusAddr(s.page, s.off))
+	r.desc.Store32(base+offExt, extRxInt)
+	r.desc.Store32(base+offBDU, 0)
+	r.pool.DmaWMB()
+	st := uint32(stE)
+	if i == len(r.slots)-1 {
+		st |= stW
+	}
+	r.desc.Store32(base+offLenStat, st<<16)
+}
+
+// Poll handles up to budget completed descriptors, lending each good frame
+// to fn, and returns how many descriptors it consumed. It rings the
+// doorbell once at the end if it gave any descriptor back.
+func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
+	if r.closed {
+		return 0
+	}
+	n, armed := 0, 0
+	for n < budget {
+		i := r.next
+		base := i * DescSize
+		if uint16(r.desc.Load32(base+offLenStat)>>16)&stE != 0 {
+			break
+		}
+		r.pool.DmaRMB() // nothing below may be read before the E bit
+		w := r.desc.Load32(base + offLenStat)
+		ext := r.desc.Load32(base + offExt)
+		st := uint16(w >> 16)
+		if st&stE != 0 { // cannot happen with a sane device: leave it be
+			break
+		}
+		n++
+		r.next = i + 1
+		if r.next == len(r.slots) {
+			r.next = 0
+		}
+		if r.receive(i, st, ext, int(uint16(w)), fn) {
+			r.arm(i)
+			armed++
+		}
+	}
+	if armed > 0 {
+		r.pool.WMB()
+		r.bell.Kick()
+		r.stats.Doorbells++
+	}
+	return n
+}
+
+// receive handles one completed descriptor and reports whether slot i must
+// be handed back (always, today: a slot is never left without a buffer).
+func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Frame) Verdict) bool {
+	s := &r.slots[i]
+	if r.inFrag { // rest of a frame longer than one buffer: already counted
+		r.inFrag = st&stL == 0
+		return true
+	}
+	flen, class := classify(st, ext, length, r.bufSize, r.fcs)
+	if class != OK {
+		r.inFrag = class == Fragment
+		r.stats.Errors[class]++
+		return true // the CPU did not touch the buffer: no sync needed
+	}
+	// Decide before lending the frame whether the other half is free: the
+	// only holder must be this ring. If not, make sure a fresh page is at
+	// hand, or drop the frame and keep the buffer with the device.
+	otherFree := r.pool.Refs(s.page) == 1
+	if !otherFree && r.spare == pagepool.NoPage {
+		pg, ok := r.pool.Get()
+		if !ok {
+			r.stats.RefillFail++
+			return true
+		}
+		r.spare = pg
+	}
+	r.pool.SyncForCPU(s.page, s.off, flen)
+	r.stats.CPULines += uint64(pagepool.Lines(s.off, flen))
+
+	f := &r.frame
+	f.b = r.pool.Bytes(s.page, s.off, flen)
+	f.page, f.off, f.ext, f.refs = s.page, s.off, ext, 0
+	v := fn(f)
+	refs := f.refs
+	f.b = nil
+	r.stats.Frames++
+	r.stats.Bytes += uint64(flen)
+	switch v {
+	case Forward:
+		r.stats.Forward++
+	case Local:
+		r.stats.Local++
+	default:
+		r.stats.Drop++
+	}
+
+	switch {
+	case refs == 0: // nobody kept this half: it goes straight back
+		r.stats.Reuses++
+	case otherFree: // flip to the other half of the page
+		s.off ^= pagepool.HalfSize
+		r.stats.Flips++
+	default: // both halves are held elsewhere: the ring lets go of the page
+		r.pool.Unref(s.page)
+		s.page, s.off = r.spare, 0
+		r.spare = pagepool.NoPage
+		r.stats.FreshPages++
+	}
+	r.pool.SyncForDevice(s.page, s.off, pagepool.HalfSize)
+	r.stats.DevLines += pagepool.HalfSize / pagepool.LineSize
+	return true
+}
+
+// Stats returns the counters.
+func (r *Ring) Stats() Stats { return r.stats }
+
+// Close gives every page back to the pool. Call it only after the driver
+// stopped the receive DMA (ECR.ETHEREN = 0): the device must own nothing.
+// Frames forwarded earlier keep their own references.
+func (r *Ring) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	for i := range r.slots {
+		r.pool.Unref(r.slots[i].page)
+		r.slots[i].page = pagepool.NoPage
+	}
+	if r.spare != pagepool.NoPage {
+		r.pool.Unref(r.spare)
+		r.spare = pagepool.NoPage
+	}
+}
