@@ -17,8 +17,8 @@ import (
 )
 
 type irqRequests struct {
-	any     atomic.Uint32    // set last by every request
-	signals atomic.Uint32    // bit mask of relayed signals (os/signal)
+	any     atomic.Uint32     // set last by every request
+	signals atomic.Uint32     // bit mask of relayed signals (os/signal)
 	wakeG   [8]atomic.Uintptr // goroutines whose time.Sleep must end
 }
 

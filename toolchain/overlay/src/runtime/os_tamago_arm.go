@@ -30,4 +30,3 @@ func GetRandomData(b []byte) { goos.GetRandomData(b) }
 // func(int)), R2 = the size of the registers saved by the vector and
 // R3 = the exception's return address; R2 and R3 are informational.
 func CallOnG0()
-
