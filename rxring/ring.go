@@ -184,7 +184,7 @@ func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
 		}
 	}
 	if armed > 0 {
-		r.pool.WMB()
+		r.pool.WMB() // before RDAR
 		r.bell.Kick()
 		r.stats.Doorbells++
 	}

@@ -194,7 +194,7 @@ func (r *Ring) Flush() {
 	if r.pending == 0 {
 		return
 	}
-	r.pool.WMB()
+	r.pool.WMB() // before TDAR
 	r.bell.Kick()
 	r.pending = 0
 	r.stats.Doorbells++

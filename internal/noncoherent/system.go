@@ -353,6 +353,7 @@ func (s *System) Quiesce() {
 		for e.Step(64) > 0 {
 		}
 	}
+	s.rmbs++ // time passed: no later load can be satisfied from before now
 }
 
 // LineState reports whether the line holding off is present and dirty.

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Mutation proof for the DMA rules (DESIGN.md section 3): copy the module to a
+# temporary directory, remove one cache operation, barrier or reference check
+# from the real ring source, run the ring tests, and require them to FAIL.
+# A pattern that is not found exactly once aborts the script (the source
+# moved on: fix the table below). Prints a table; exits 1 if a mutant lives.
+#
+# Usage: scripts/mutation/run.sh            (from anywhere inside the repo)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name | file | action (delete|replace) | fixed pattern | replacement
+mutants=(
+  "rx SyncForCPU|rxring/ring.go|delete|r.pool.SyncForCPU(s.page, s.off, flen)|"
+  "rx SyncForDevice (reused half)|rxring/ring.go|delete|r.pool.SyncForDevice(s.page, s.off, pagepool.HalfSize)|"
+  "rx dma_rmb after E|rxring/ring.go|delete|r.pool.DmaRMB() // nothing below may be read before the E bit|"
+  "rx dma_wmb before E|rxring/ring.go|delete|r.pool.DmaWMB()|"
+  "rx refcount check before flip|rxring/ring.go|replace|otherFree := r.pool.Refs(s.page) == 1|otherFree := true"
+  "rx wmb before RDAR|rxring/ring.go|delete|r.pool.WMB() // before RDAR|"
+  "tx SyncForDevice (frame bytes)|txring/ring.go|delete|r.pool.SyncForDevice(b.Page, int(b.Off), int(b.Len))|"
+  "tx dma_wmb before R|txring/ring.go|delete|r.pool.DmaWMB() // the fields before R|"
+  "tx wmb before TDAR|txring/ring.go|delete|r.pool.WMB() // before TDAR|"
+)
+
+copy_tree() {
+  rm -rf "$work/m"
+  mkdir -p "$work/m"
+  (cd "$root" && tar cf - go.mod internal/noncoherent pagepool rxring txring) | (cd "$work/m" && tar xf -)
+}
+
+tests='^(TestSoak|TestPoolExhaustion)$'
+printf '%-34s %-16s %s\n' "MUTANT (removed from real source)" "RESULT" "FIRST FAILURE"
+printf '%-34s %-16s %s\n' "----------------------------------" "----------------" "-------------"
+survivors=0
+for m in "${mutants[@]}"; do
+  IFS='|' read -r name file action pattern repl <<<"$m"
+  copy_tree
+  f="$work/m/$file"
+  n=$(grep -cF -- "$pattern" "$f" || true)
+  if [ "$n" != 1 ]; then
+    echo "mutation.sh: pattern for '$name' found $n times in $file (want 1): $pattern" >&2
+    exit 2
+  fi
+  if [ "$action" = delete ]; then
+    grep -vF -- "$pattern" "$f" >"$f.new"
+  else
+    awk -v p="$pattern" -v r="$repl" '{ i = index($0, p); if (i) $0 = substr($0, 1, i-1) r substr($0, i+length(p)); print }' "$f" >"$f.new"
+  fi
+  mv "$f.new" "$f"
+  if cmp -s "$f" "$root/$file"; then
+    echo "mutation.sh: '$name' left $file unchanged" >&2
+    exit 2
+  fi
+  out=$(cd "$work/m" && GOFLAGS=-mod=mod timeout 600 go test -count=1 -failfast -run "$tests" ./rxring/ ./txring/ 2>&1) && rc=0 || rc=$?
+  first=$(printf '%s\n' "$out" | grep -m1 -E '_test\.go:[0-9]+:' | sed -E 's/^[[:space:]]+//' | cut -c1-110 || true)
+  if [ $rc -eq 0 ]; then
+    printf '%-34s %-16s %s\n' "$name" "SURVIVED" "-"
+    survivors=$((survivors + 1))
+  elif printf '%s\n' "$out" | grep -q -E '^(FAIL|--- FAIL)'; then
+    printf '%-34s %-16s %s\n' "$name" "killed (FAIL)" "$first"
+  else
+    printf '%s\n' "$out" | tail -20 >&2
+    echo "mutation.sh: '$name' did not build or timed out (rc $rc)" >&2
+    exit 2
+  fi
+done
+if [ $survivors -ne 0 ]; then
+  echo "mutation.sh: $survivors mutant(s) survived" >&2
+  exit 1
+fi
+echo "mutation.sh: all ${#mutants[@]} mutants killed"
