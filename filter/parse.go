@@ -822,6 +822,15 @@ func (p *parser) limit(pos Pos) (*Limit, *Error) {
 // checkRule rejects combinations that can never match or make no sense, so
 // an admin learns about them at load time rather than from a silent rule.
 func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
+	at := func(key string) Pos {
+		if pos, ok := seen[key]; ok {
+			return pos
+		}
+		if key == "proto" && !r.ICMPPos.IsZero() {
+			return r.ICMPPos
+		}
+		return r.Pos
+	}
 	only := func(allowed ...uint8) bool {
 		if len(r.Protos) == 0 {
 			return false
@@ -838,7 +847,7 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 		return true
 	}
 	if r.SrcPort != nil || r.DstPort != nil {
-		pos := seen["from"]
+		pos := at("from")
 		if r.DstPort != nil {
 			pos = r.DstPort.Pos
 		}
@@ -859,14 +868,14 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 		}
 	}
 	if r.FlagsSet && r.FlagsMask != 0 && !only(protoTCP) {
-		return errorf(seen["flags"], "flags needs proto tcp")
+		return errorf(at("flags"), "flags needs proto tcp")
 	}
 	for _, v := range r.Protos {
 		if v == protoICMP && r.Family == 6 {
-			return errorf(seen["proto"], "proto icmp is IPv4 only; use icmp6 in an inet6 rule")
+			return errorf(at("proto"), "proto icmp is IPv4 only; use icmp6 in an inet6 rule")
 		}
 		if v == protoICMP6 && r.Family == 4 {
-			return errorf(seen["proto"], "proto icmp6 is IPv6 only; use icmp in an inet rule")
+			return errorf(at("proto"), "proto icmp6 is IPv6 only; use icmp in an inet rule")
 		}
 	}
 	if len(r.EthType) > 0 {
@@ -874,11 +883,11 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 		for _, et := range r.EthType {
 			hasIP = hasIP || et == 0x0800 || et == 0x86dd
 			if (et == 0x0800 && r.Family == 6) || (et == 0x86dd && r.Family == 4) {
-				return errorf(seen["ether type"], "ether type %s contradicts the address family of this rule", etName(et))
+				return errorf(at("ether type"), "ether type %s contradicts the address family of this rule", etName(et))
 			}
 		}
 		if !hasIP && (r.Family != 0 || len(r.Protos) > 0 || r.From != nil || r.To != nil) {
-			return errorf(seen["ether type"], "this rule matches IP fields, so its ether type must include ipv4 or ipv6")
+			return errorf(at("ether type"), "this rule matches IP fields, so its ether type must include ipv4 or ipv6")
 		}
 	}
 	for _, as := range []*AddrSpec{r.From, r.To} {
@@ -901,14 +910,14 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 	}
 	if r.Action != Pass {
 		if r.KeepState {
-			return errorf(seen["keep"], "keep state only makes sense on a pass rule")
+			return errorf(at("keep"), "keep state only makes sense on a pass rule")
 		}
 		if r.Limit != nil {
 			return errorf(r.Limit.Pos, "limit only makes sense on a pass rule (reject replies are rate-limited already)")
 		}
 	}
 	if r.Mgmt && !r.KeepState {
-		return errorf(seen["mgmt"], "mgmt marks the states a rule creates, so it needs keep state")
+		return errorf(at("mgmt"), "mgmt marks the states a rule creates, so it needs keep state")
 	}
 	return nil
 }

@@ -1,0 +1,68 @@
+// The hot path allocates nothing: Decide on pass, drop, reject, stateful,
+// state-creating, fragment and malformed frames, and BuildReply.
+
+package filter
+
+import "testing"
+
+func TestDecideAllocatesNothing(t *testing.T) {
+	rules := `table <bad> { 198.51.100.0/24, 2001:db8:bad::/48 }
+drop in on wan from <bad>
+reject in on wan proto tcp to any port 23
+pass in on lan proto { tcp, udp } keep state
+pass in on lan proto icmp limit 1000/s per-source
+pass ether type arp
+`
+	e := newEngine(t, rules, Options{StateLimit: 1 << 12})
+	now := int64(1)
+	// An established TCP flow for the stateful case.
+	c := &tcpConv{t: t, e: e, cseq: 1, sseq: 5000, cwscale: -1, swscale: -1}
+	c.expect(true, flagSYN, 0, Pass)
+	c.expect(false, flagSYN|flagACK, 0, Pass)
+	c.expect(true, flagACK, 0, Pass)
+	reply := seg4(server, client, tcpSeg{sport: 443, dport: 40000, flags: flagACK, seq: c.sseq, ack: c.cseq, wscale: -1, win: 8192})
+	newFlow := udp4(client, server, 1, 53)
+	first := ether(etIPv4, ipv4(client, server, protoUDP, udpSeg(9, 53, 24), ip4opt{id: 3, more: true}))
+	later := ether(etIPv4, ipv4(client, server, protoUDP, make([]byte, 16), ip4opt{id: 3, fragOff: 32}))
+	telnet := tcp4(client, server, 999, 23, flagSYN)
+	buf := make([]byte, MaxReplyLen)
+	cases := []struct {
+		name  string
+		frame []byte
+		meta  Meta
+		want  Action
+		run   func()
+	}{
+		{"pass stateless", arpFrame(), inLAN, Pass, nil},
+		{"drop by table", udp4("198.51.100.9", client, 1, 2), inWAN, Drop, nil},
+		{"drop by default", udp6("2001:db8::1", "2001:db8::2", 1, 2), inWAN, Drop, nil},
+		{"reject and build reply", telnet, inWAN, Reject, nil},
+		{"stateful reply", reply, inWAN, Pass, nil},
+		{"new state each time", newFlow, inLAN, Pass, func() { newFlow[14+20]++ }},
+		{"rate limited per source", ping4(client, server, 8, 1), inLAN, Pass, nil},
+		{"first fragment", first, inLAN, Pass, nil},
+		{"later fragment", later, inLAN, Pass, nil},
+		{"malformed", telnet[:30], inWAN, Drop, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var v Verdict
+			allocs := testing.AllocsPerRun(200, func() {
+				now += 1e6
+				if tc.run != nil {
+					tc.run()
+				}
+				v = e.Decide(tc.frame, at(tc.meta, now))
+				if v.Action == Reject {
+					BuildReply(tc.frame, v, buf)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per Decide", allocs)
+			}
+			if v.Action != tc.want {
+				t.Errorf("verdict %v (%v), want %v", v.Action, v.Reason, tc.want)
+			}
+		})
+	}
+}
