@@ -49,6 +49,7 @@ type Stats struct {
 	Drop, Forward, Local uint64 // verdicts
 	Errors               [numClasses]uint64
 	RefillFail           uint64 // frames dropped because no page was free
+	Continued            uint64 // later buffers of a Fragment frame, dropped with it
 	Flips                uint64 // the other half of the page went back
 	Reuses               uint64 // the same half went back
 	FreshPages           uint64 // a new page replaced a shared one
@@ -57,7 +58,7 @@ type Stats struct {
 }
 
 // Err returns the count of one error class.
-func (s *Stats) Err(c Class) uint64 { return s.Errors[c] }
+func (s Stats) Err(c Class) uint64 { return s.Errors[c] }
 
 type slot struct {
 	page pagepool.Page
@@ -197,6 +198,7 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 	s := &r.slots[i]
 	if r.inFrag { // rest of a frame longer than one buffer: already counted
 		r.inFrag = st&stL == 0
+		r.stats.Continued++
 		return true
 	}
 	flen, class := classify(st, ext, length, r.bufSize, r.fcs)
