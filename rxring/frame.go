@@ -22,7 +22,9 @@ const (
 // Frame is a received frame lent to the Poll callback. Its bytes are the
 // DMA buffer itself, synced for the CPU: valid only until the callback
 // returns. The callback may modify them in place (the ring cleans them
-// before the device reuses the buffer).
+// before the device reuses the buffer). A holder of a reference (Ref) that
+// writes into the buffer must SyncForDevice what it wrote before releasing
+// it (a TX ring does, to send it).
 type Frame struct {
 	r    *Ring
 	b    []byte

@@ -9,8 +9,9 @@
 // read the enhanced status; classify; SyncForCPU of the received bytes only;
 // callback; choose the buffer to hand back (the same half if the callback
 // kept nothing, the other half if the page had no other holder, else a fresh
-// page); SyncForDevice of that half; write the fields; dma_wmb; set E. After
-// the batch: wmb, then one doorbell.
+// page); SyncForDevice of what may be dirty in it (the lent bytes for the
+// same half, the whole half otherwise); write the fields; dma_wmb; set E.
+// After the batch: wmb, then one doorbell.
 package rxring
 
 import (
@@ -239,20 +240,27 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 		r.stats.Drop++
 	}
 
+	// Hand a half back with no dirty line in it, or a later eviction would
+	// write stale CPU data over the device's next frame. The same half can
+	// only have been written through the lent bytes; another half's past is
+	// not ours, so all of it is cleaned.
+	dirty := flen
 	switch {
 	case refs == 0: // nobody kept this half: it goes straight back
 		r.stats.Reuses++
 	case otherFree: // flip to the other half of the page
 		s.off ^= pagepool.HalfSize
+		dirty = pagepool.HalfSize
 		r.stats.Flips++
 	default: // both halves are held elsewhere: the ring lets go of the page
 		r.pool.Unref(s.page)
 		s.page, s.off = r.spare, 0
 		r.spare = pagepool.NoPage
+		dirty = pagepool.HalfSize
 		r.stats.FreshPages++
 	}
-	r.pool.SyncForDevice(s.page, s.off, pagepool.HalfSize)
-	r.stats.DevLines += pagepool.HalfSize / pagepool.LineSize
+	r.pool.SyncForDevice(s.page, s.off, dirty)
+	r.stats.DevLines += uint64(pagepool.Lines(s.off, dirty))
 	return true
 }
 

@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 # name | file | action (delete|replace) | fixed pattern | replacement
 mutants=(
   "rx SyncForCPU|rxring/ring.go|delete|r.pool.SyncForCPU(s.page, s.off, flen)|"
-  "rx SyncForDevice (reused half)|rxring/ring.go|delete|r.pool.SyncForDevice(s.page, s.off, pagepool.HalfSize)|"
+  "rx SyncForDevice (half handed back)|rxring/ring.go|delete|r.pool.SyncForDevice(s.page, s.off, dirty)|"
   "rx dma_rmb after E|rxring/ring.go|delete|r.pool.DmaRMB() // nothing below may be read before the E bit|"
   "rx dma_wmb before E|rxring/ring.go|delete|r.pool.DmaWMB()|"
   "rx refcount check before flip|rxring/ring.go|replace|otherFree := r.pool.Refs(s.page) == 1|otherFree := true"
