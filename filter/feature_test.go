@@ -179,13 +179,15 @@ func TestRejectReplies(t *testing.T) {
 	copy(bcast, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	rst := seg4(client, server, tcpSeg{sport: 4000, dport: 23, flags: flagRST, wscale: -1})
 	unreach := ether(etIPv4, ipv4(client, server, protoICMP, icmpMsg(3, 1, 0), ip4opt{}))
-	for _, f := range [][]byte{bcast, rst, unreach} {
+	zeroSrc := tcp4("0.0.0.0", server, 68, 23, flagSYN)
+	mcastSrc := udp6("ff02::1", "2001:db8::2", 5, 6)
+	for _, f := range [][]byte{bcast, rst, unreach, zeroSrc, mcastSrc} {
 		if v := e.Decide(f, at(inWAN, 5e9)); v.Action != Reject || v.Reply != ReplyNone {
 			t.Errorf("reply %v to a frame that must get none", v.Reply)
 		}
 	}
 	s := e.Snapshot()
-	if s.Replies != 3 || s.RepliesLimited != 1 || s.Verdicts[Reject] != 7 {
+	if s.Replies != 3 || s.RepliesLimited != 1 || s.Verdicts[Reject] != 9 {
 		t.Errorf("replies %d limited %d rejects %d", s.Replies, s.RepliesLimited, s.Verdicts[Reject])
 	}
 }

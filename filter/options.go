@@ -16,7 +16,7 @@ type Options struct {
 	// Traffic to or from them is management traffic for the state reserve.
 	Self []netip.Prefix
 
-	StateLimit  int // conntrack capacity; default 16384
+	StateLimit  int // conntrack capacity; default 16384, at most 1<<24
 	MgmtReserve int // states only management traffic may use; default StateLimit/16
 
 	SourceLimitEntries int // per-source rate buckets; default 4096
@@ -44,6 +44,8 @@ type Timeouts struct {
 	Fragment       time.Duration // default 30s
 }
 
+const maxStates = 1 << 24 // entries are indexed by int32
+
 func orDur(d *time.Duration, def time.Duration) {
 	if *d <= 0 {
 		*d = def
@@ -64,6 +66,9 @@ func (o Options) withDefaults() Options {
 	o.PortNames = names
 	if o.StateLimit <= 0 {
 		o.StateLimit = 16384
+	}
+	if o.StateLimit > maxStates {
+		o.StateLimit = maxStates
 	}
 	if o.MgmtReserve <= 0 {
 		o.MgmtReserve = o.StateLimit / 16

@@ -12,12 +12,14 @@ func replyKind(p *pkt) Reply {
 	if p.family == 0 || p.frag == fragLater || p.dstMAC[0]&1 != 0 {
 		return ReplyNone
 	}
+	// Nor to a source that cannot be answered: unspecified, broadcast or
+	// multicast (RFC 1812 4.3.2.7).
 	if p.family == 4 {
-		d := uint32(p.dst.lo)
-		if d == 0xffffffff || d>>28 == 0xe || uint32(p.src.lo)>>28 == 0xe {
+		d, s := uint32(p.dst.lo), uint32(p.src.lo)
+		if d == 0xffffffff || d>>28 == 0xe || s == 0 || s == 0xffffffff || s>>28 == 0xe {
 			return ReplyNone
 		}
-	} else if p.dst.hi>>56 == 0xff {
+	} else if p.dst.hi>>56 == 0xff || p.src.hi>>56 == 0xff || p.src == (addr{}) {
 		return ReplyNone
 	}
 	switch {

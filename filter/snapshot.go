@@ -7,6 +7,7 @@ package filter
 type RuleCounters struct {
 	Line    int    // line of the rule in its file
 	Text    string // the rule as written
+	Label   string // its label "...", if any
 	Packets uint64 // frames the rule decided (states and fragments included)
 	Bytes   uint64 // their Ethernet bytes
 }
@@ -50,7 +51,8 @@ func (e *Engine) SnapshotInto(s *Snapshot) {
 			Bytes:   pr.counters[i].bytes.Load(),
 		}
 		if i < len(pr.rs.Rules) {
-			rc.Line, rc.Text = pr.rs.Rules[i].Pos.Line, pr.rs.Rules[i].Text
+			r := pr.rs.Rules[i]
+			rc.Line, rc.Text, rc.Label = r.Pos.Line, r.Text, r.Label
 		}
 		rules = append(rules, rc)
 	}
