@@ -157,14 +157,14 @@ func (f *fakeENET) firstWrite(off uint32, pred func(uint32) bool) int {
 // fakeBus is the wire of one MDIO bus with PHY models at addresses.
 type fakeBus struct {
 	mu     sync.Mutex
-	phys   map[int]*fakePHY
+	phys   map[int]phyModel
 	absent uint16 // what an empty address reads: 0xFFFF on hardware, 0 in QEMU 7.2
 	hang   bool   // never complete a frame
 	frames int
 }
 
 func newFakeBus(absent uint16) *fakeBus {
-	return &fakeBus{phys: map[int]*fakePHY{}, absent: absent}
+	return &fakeBus{phys: map[int]phyModel{}, absent: absent}
 }
 
 func (b *fakeBus) transact(frame uint32) (uint16, bool) {
@@ -195,6 +195,18 @@ func (b *fakeBus) transact(frame uint32) (uint16, bool) {
 	panic(fmt.Sprintf("bad op in %#08x", frame))
 }
 
+// phyModel answers clause-22 register accesses.
+type phyModel interface {
+	read(ra int) uint16
+	write(ra int, v uint16)
+}
+
+// rawPHY returns fixed register words (fuzzing).
+type rawPHY struct{ regs map[int]uint16 }
+
+func (p *rawPHY) read(ra int) uint16     { return p.regs[ra] }
+func (p *rawPHY) write(ra int, v uint16) { p.regs[ra] = v }
+
 // fakePHY models a clause-22 PHY: self-clearing reset after resetReads
 // reads, latched-low link status, autonegotiation against a partner.
 type fakePHY struct {
@@ -207,6 +219,7 @@ type fakePHY struct {
 	pending    int
 	writes     map[int][]uint16
 	stuckReset bool
+	defaults   map[int]uint16 // vendor register values after reset
 }
 
 func newFakePHY(id PHYID) *fakePHY {
@@ -219,6 +232,9 @@ func (p *fakePHY) reset() {
 	p.regs = [32]uint16{}
 	p.regs[miiBMCR] = bmcrSpeed100 | bmcrANEnable
 	p.regs[miiANAR] = anDefault &^ anPause
+	for ra, v := range p.defaults {
+		p.regs[ra] = v
+	}
 	p.pending = p.resetReads
 }
 

@@ -1,0 +1,230 @@
+// phy_test.go tests PHY reset, autonegotiation, vendor settings and link
+// state, and the MAC following link changes.
+
+package enet
+
+import (
+	"errors"
+	"testing"
+)
+
+func probeTestPHY(t *testing.T, m *MAC, addr int, cfg PHYConfig) *PHY {
+	t.Helper()
+	r, err := ProbePHY(m.MDIO(), nil, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPHY(r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPHYInitAndLink(t *testing.T) {
+	m, _, fp := newTestMAC(t, nil)
+	fp.resetReads = 3
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if w := fp.writes[miiBMCR]; len(w) != 2 || w[0] != bmcrReset || w[1] != bmcrANEnable|bmcrANRestart {
+		t.Errorf("BMCR writes %x", w)
+	}
+	if w := fp.writes[miiANAR]; len(w) != 1 || w[0] != anDefault {
+		t.Errorf("ANAR writes %x", w)
+	}
+	if len(fp.writes[kszPHYCtrl2])+len(fp.writes[dpRCSR]) != 0 {
+		t.Error("vendor registers written on a generic PHY")
+	}
+	l, err := p.Link()
+	if err != nil || l != (Link{Up: true, Speed: 100, FullDuplex: true, Pause: true}) {
+		t.Errorf("link %v, %v", l, err)
+	}
+}
+
+func TestPHYResetStuck(t *testing.T) {
+	m, _, fp := newTestMAC(t, nil)
+	fp.stuckReset = true
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Reset(); err == nil {
+		t.Fatal("stuck reset reported success")
+	}
+}
+
+func TestVendorKSZ8081(t *testing.T) {
+	m, f, _ := newTestMAC(t, nil)
+	k := newFakePHY(IDKSZ8081 | 4)
+	k.defaults = map[int]uint16{kszPHYCtrl2: 0x0020} // another LED mode
+	f.bus.phys[2] = k
+	p := probeTestPHY(t, m, 2, PHYConfig{RefClk50MHz: true})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	w := k.writes[kszPHYCtrl2]
+	if len(w) != 1 || w[0]&kszRMIIRef50 == 0 || w[0]&kszHPMDIX == 0 || w[0]&kszLEDModeMask != kszLEDMode01 {
+		t.Errorf("PHY Control 2 writes %x", w)
+	}
+	// 25 MHz crystal boards keep bit 7 clear.
+	k.writes = map[int][]uint16{}
+	k.defaults = map[int]uint16{kszPHYCtrl2: kszRMIIRef50}
+	p = probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if w := k.writes[kszPHYCtrl2]; len(w) != 1 || w[0]&kszRMIIRef50 != 0 {
+		t.Errorf("25 MHz: PHY Control 2 writes %x", w)
+	}
+}
+
+func TestVendorDP83825I(t *testing.T) {
+	m, f, _ := newTestMAC(t, nil)
+	d := newFakePHY(IDDP83825I | 1)
+	d.defaults = map[int]uint16{dpRCSR: 0x0002} // elasticity buffer bits must survive
+	f.bus.phys[0] = d
+	p := probeTestPHY(t, m, 0, PHYConfig{RefClk50MHz: true})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if w := d.writes[dpRCSR]; len(w) != 1 || w[0] != dpRMIIClk50|0x0002 {
+		t.Errorf("RCSR writes %x", w)
+	}
+}
+
+func TestLinkTransitions(t *testing.T) {
+	m, _, fp := newTestMAC(t, nil)
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	m.AttachPHY(p)
+	steps := []struct {
+		up          bool
+		wantUp      bool
+		wantChanged bool
+	}{
+		{true, true, true},   // first observation
+		{true, true, false},  // steady
+		{false, false, true}, // cable out
+		{false, false, false},
+		{true, true, true}, // back
+	}
+	for i, s := range steps {
+		fp.setLink(s.up)
+		l, changed, err := m.PollLink()
+		if err != nil || l.Up != s.wantUp || changed != s.wantChanged {
+			t.Errorf("step %d: link %v changed %v err %v", i, l, changed, err)
+		}
+		if m.Link() != l {
+			t.Errorf("step %d: Link() = %v", i, m.Link())
+		}
+	}
+	if got := m.Stats().LinkChanges; got != 3 {
+		t.Errorf("LinkChanges = %d, want 3", got)
+	}
+}
+
+func TestLatchedLinkDownIsNotMissed(t *testing.T) {
+	m, _, fp := newTestMAC(t, nil)
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	fp.setLink(false)
+	fp.setLink(true) // a short drop: BMSR latched low, link now up
+	l, err := p.Link()
+	if err != nil || !l.Up {
+		t.Errorf("after a short drop the current state is up: %v, %v", l, err)
+	}
+}
+
+func TestHalfDuplexProgramsMAC(t *testing.T) {
+	m, f, fp := newTestMAC(t, nil)
+	fp.partner = an10HD | anSelector
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	m.AttachPHY(p)
+	l, _, err := m.PollLink()
+	if err != nil || l != (Link{Up: true, Speed: 10}) {
+		t.Fatalf("link %v, %v", l, err)
+	}
+	if f.reg(regTCR)&tcrFDEN != 0 || f.reg(regRCR)&(rcrDRT|rcrRMII10T) != rcrDRT|rcrRMII10T {
+		t.Errorf("TCR %#x RCR %#x for 10 HD", f.reg(regTCR), f.reg(regRCR))
+	}
+	if err := m.Start(&fakeRX{base: 8, n: 4, buf: 2048}, &fakeTX{base: 16, n: 4}); err != nil {
+		t.Fatal(err)
+	}
+	// While enabled a duplex change must not touch TCR: restart needed.
+	fp.partner = 0x0F71
+	tcr := f.reg(regTCR)
+	if _, _, err := m.PollLink(); !errors.Is(err, ErrRestart) {
+		t.Errorf("duplex change while enabled: %v", err)
+	}
+	if f.reg(regTCR) != tcr || m.Stats().RestartsNeeded != 1 {
+		t.Error("TCR changed while enabled, or restart not counted")
+	}
+}
+
+func TestResolveLink(t *testing.T) {
+	for _, c := range []struct {
+		anar, lpa uint16
+		want      Link
+	}{
+		{anDefault, 0x0F71, Link{Up: true, Speed: 100, FullDuplex: true, Pause: true}},
+		{anDefault &^ anPause, 0x0F71, Link{Up: true, Speed: 100, FullDuplex: true}},
+		{anDefault, an100HD | an10FD | anPause, Link{Up: true, Speed: 100}},
+		{anDefault, an10FD | an10HD, Link{Up: true, Speed: 10, FullDuplex: true}},
+		{anDefault, an10HD, Link{Up: true, Speed: 10}},
+		{an100FD, an10HD, Link{}}, // nothing in common
+	} {
+		if got := resolveLink(c.anar, c.lpa); got != c.want {
+			t.Errorf("resolve(%#x, %#x) = %+v, want %+v", c.anar, c.lpa, got, c.want)
+		}
+	}
+	if got := forcedLink(bmcrSpeed100 | bmcrFullDup); got != (Link{Up: true, Speed: 100, FullDuplex: true}) {
+		t.Errorf("forced = %v", got)
+	}
+}
+
+func TestNewPHYRejects(t *testing.T) {
+	if _, err := NewPHY(ProbeResult{}, PHYConfig{}); err == nil {
+		t.Error("NewPHY without a probe result")
+	}
+}
+
+// FuzzPHYLink feeds arbitrary register words to the link decoder through a
+// PHY that answers them: it must never panic and its result must be
+// coherent.
+func FuzzPHYLink(f *testing.F) {
+	f.Add(uint16(0x3000), uint16(0x782D), uint16(0x01E1), uint16(0x0F71))
+	f.Add(uint16(0x2100), uint16(0x7809), uint16(0), uint16(0))
+	f.Add(uint16(0x1000), uint16(0x0004), uint16(0x0021), uint16(0x0041))
+	f.Add(uint16(0xFFFF), uint16(0xFFFF), uint16(0xFFFF), uint16(0xFFFF))
+	f.Fuzz(func(t *testing.T, bmcr, bmsr, anar, lpa uint16) {
+		bus := newFakeBus(0)
+		bus.phys[3] = &rawPHY{regs: map[int]uint16{miiBMCR: bmcr, miiBMSR: bmsr, miiANAR: anar, miiANLPAR: lpa}}
+		b, err := NewMDIO(newFakeENET(bus), "fuzz", DefaultIPGClockHz, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &PHY{bus: b, addr: 3, id: 1}
+		l, err := p.Link()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.Up && l != (Link{}) {
+			t.Fatalf("down link with fields: %+v", l)
+		}
+		if l.Up && l.Speed != 10 && l.Speed != 100 {
+			t.Fatalf("speed %d", l.Speed)
+		}
+		if l.Pause && !l.FullDuplex {
+			t.Fatalf("pause on half duplex: %+v", l)
+		}
+		if l.Up && bmsr&bmsrLinkUp == 0 {
+			t.Fatalf("up without BMSR link: %#x", bmsr)
+		}
+	})
+}
