@@ -197,3 +197,40 @@ func ExampleParse() {
 	// 1 pass 22
 	// bad.rules:1:31: port 99999 out of range (0-65535)
 }
+
+// TestLargeRulesetFallback: with thousands of distinct port ranges the
+// port dimension would exceed maxDimWords and is replaced by all-ones; the
+// result must still equal the naive matcher's.
+func TestLargeRulesetFallback(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "pass in proto tcp from 10.%d.%d.0/24 to any port %d-%d\n", i/256, i%256, 2*i, 2*i+1)
+	}
+	rs, err := Parse("big", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.pre.dport.starts) != 1 {
+		t.Fatalf("port dimension has %d intervals; expected the all-ones fallback", len(prog.pre.dport.starts))
+	}
+	if len(prog.pre.dst4.starts) != 1 || prog.pre.dst4.bits[0] != ^uint64(0) {
+		// No rule constrains the destination: one interval with every rule.
+		t.Fatalf("dst dimension: %d intervals", len(prog.pre.dst4.starts))
+	}
+	nv := newNaive(rs, Options{})
+	for i := 0; i < 3000; i += 7 {
+		for _, port := range []uint16{uint16(2 * i), uint16(2*i + 1), uint16(2*i + 2)} {
+			f := tcp4(fmt.Sprintf("10.%d.%d.1", i/256, i%256), server, 1, port, flagSYN)
+			var p pkt
+			p.dir = In
+			decode(f, &p)
+			if got, want := prog.match(&p), nv.match(&p); got != want {
+				t.Fatalf("rule %d port %d: compiled %d, naive %d", i, port, got, want)
+			}
+		}
+	}
+}

@@ -106,8 +106,9 @@ func (pr *Program) match(p *pkt) int {
 	b := pr.pre.proto.row(protoKey(p))[:w]
 	c := pr.pre.dport.row(p.hasPorts, uint32(p.dport))[:w]
 	d := pr.pre.dst4.row(p.family == 4, uint32(p.dst.lo))[:w]
+	s := pr.pre.src4.row(p.family == 4, uint32(p.src.lo))[:w]
 	for i := 0; i < w; i++ {
-		m := a[i] & b[i] & c[i] & d[i]
+		m := a[i] & b[i] & c[i] & d[i] & s[i]
 		for m != 0 {
 			j := i<<6 | bits.TrailingZeros64(m)
 			if pr.rules[j].match(p) {

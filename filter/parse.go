@@ -402,6 +402,9 @@ func (p *parser) list(what string, item func(t token) *Error) *Error {
 		case t.kind == tEOF || t.kind == tNewline:
 			return errorf(open.pos, "unterminated {")
 		case t.kind == tWord:
+			if _, kw := statementWords[t.text]; kw && t.pos.Line != open.pos.Line {
+				return errorf(open.pos, "unterminated {: \"}\" missing before line %d", t.pos.Line)
+			}
 			p.next()
 			if err := item(t); err != nil {
 				return err
@@ -655,6 +658,9 @@ func (p *parser) addrSpec() (*AddrSpec, *Error) {
 					return nil, err
 				}
 			case t.kind == tWord:
+				if _, kw := statementWords[t.text]; kw && t.pos.Line != open.pos.Line {
+					return nil, errorf(open.pos, "unterminated {: \"}\" missing before line %d", t.pos.Line)
+				}
 				p.next()
 				if err := item(t); err != nil {
 					return nil, err
