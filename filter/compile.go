@@ -6,6 +6,7 @@ package filter
 
 import (
 	"net/netip"
+	"sort"
 	"sync/atomic"
 )
 
@@ -148,7 +149,9 @@ func (pr *Program) compileRule(c *crule, r *Rule, tables map[string][]netip.Pref
 	if r.DstPort != nil {
 		c.dports, c.dportNot = nonNil(r.DstPort.Ranges), r.DstPort.Not
 	}
-	c.needIP = r.Family != 0 || len(r.Protos) > 0 || c.src != nil || c.dst != nil ||
+	// "from any" still says "an IP packet": only rules without any IP
+	// clause match ARP and other non-IP frames.
+	c.needIP = r.Family != 0 || len(r.Protos) > 0 || r.From != nil || r.To != nil ||
 		c.sports != nil || c.dports != nil || r.ICMPType >= 0
 	switch {
 	case r.FlagsSet:
@@ -230,7 +233,7 @@ func portList(m map[string]uint8) string {
 			names = append(names, n)
 		}
 	}
-	sortStrings(names)
+	sort.Strings(names)
 	s := ""
 	for i, n := range names {
 		if i > 0 {

@@ -3,12 +3,7 @@
 
 package filter
 
-import (
-	"math/bits"
-	"sort"
-)
-
-func sortStrings(s []string) { sort.Strings(s) }
+import "math/bits"
 
 // match reports whether rule c matches p. It checks every field, so it is
 // correct on its own; the prefilter only skips rules that cannot match.

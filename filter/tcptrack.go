@@ -129,10 +129,8 @@ func (t *tcpState) update(p *pkt, dir int) bool {
 	}
 	// Sequence: not past what dst allowed (plus slack), not more than a
 	// window behind what src already sent (retransmissions).
-	if dst.limitSet || src.limitSet {
-		if src.limitSet && !seqLEQ(end, src.limit+seqSlack) {
-			return false
-		}
+	if src.limitSet && !seqLEQ(end, src.limit+seqSlack) {
+		return false
 	}
 	if !seqLEQ(src.end-dst.maxWin-seqSlack, p.seq) {
 		return false
