@@ -191,7 +191,11 @@ func listOverlay(dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, filepath.ToSlash(rel))
+		rel = filepath.ToSlash(rel)
+		if rel == "go.mod" {
+			return nil // keeps overlay/ out of the fosbury module; not a port file
+		}
+		out = append(out, rel)
 		return nil
 	})
 	sort.Strings(out)

@@ -23,6 +23,9 @@ func TextRegion() (start uint32, end uint32) {
 }
 
 // GetRandomData fills b with random bytes from the board's source.
+// crypto/internal/sysrand may reach it through a linkname.
+//
+//go:linkname GetRandomData
 func GetRandomData(b []byte) { goos.GetRandomData(b) }
 
 // CallOnG0 calls fn(off) on the g0 stack. Exception vectors call it
