@@ -127,11 +127,16 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		p.dir = Out
 	}
 	var v Verdict
-	if decode(frame, &p) {
+	switch {
+	case !decode(frame, &p):
+		v = Verdict{Action: Drop, Reason: ReasonMalformed, Rule: -1}
+	case p.srcRoute:
+		// Source routing lets a sender pick a path around the filter;
+		// no rule can allow it (like pf without allow-opts).
+		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
+	default:
 		e.ct.expireTail(m.Now, 2)
 		v = e.decide(pr, &p, frame, m.Now)
-	} else {
-		v = Verdict{Action: Drop, Reason: ReasonMalformed, Rule: -1}
 	}
 	e.stats.verdicts[v.Action].Add(1)
 	e.stats.reasons[v.Reason].Add(1)

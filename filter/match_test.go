@@ -187,3 +187,52 @@ func TestMalformedFrames(t *testing.T) {
 		t.Errorf("padded frame: %v %v", v.Action, v.Reason)
 	}
 }
+
+func TestSourceRoutingDropped(t *testing.T) {
+	seg := udpSeg(1, 53, 4)
+	lsrr := []byte{131, 7, 4, 1, 2, 3, 4, 0} // loose source route via 1.2.3.4
+	rr := []byte{7, 7, 4, 0, 0, 0, 0, 0}     // record route: harmless
+	rh0 := ext{typ: 43, body: []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}
+	rh0done := ext{typ: 43, body: []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}
+	badLen := []byte{131, 9, 4, 1, 2, 3, 4, 0}
+	cases := []struct {
+		name   string
+		frame  []byte
+		action Action
+		reason Reason
+	}{
+		{"ipv4 lsrr", ether(etIPv4, ipv4(client, server, protoUDP, seg, ip4opt{options: lsrr})), Drop, ReasonSourceRoute},
+		{"ipv4 record route", ether(etIPv4, ipv4(client, server, protoUDP, seg, ip4opt{options: rr})), Pass, ReasonNone},
+		{"ipv4 option beyond header", ether(etIPv4, ipv4(client, server, protoUDP, seg, ip4opt{options: badLen})), Drop, ReasonMalformed},
+		{"ipv6 type 0 routing header", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoUDP, seg, rh0)), Drop, ReasonSourceRoute},
+		{"ipv6 type 0, no segments left", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoUDP, seg, rh0done)), Pass, ReasonNone},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, "set default pass\n", Options{})
+			if v := e.Decide(tc.frame, inLAN); v.Action != tc.action || v.Reason != tc.reason {
+				t.Errorf("got %v (%v), want %v (%v)", v.Action, v.Reason, tc.action, tc.reason)
+			}
+		})
+	}
+}
+
+func TestOptionsPortNamesAndSelf(t *testing.T) {
+	e := NewEngine(Options{
+		PortNames: map[string]uint8{"inside": 0, "outside": 1},
+		Self:      mustPrefixes("192.0.2.1/32"),
+		HashSeed:  1,
+	})
+	if err := e.Load("o.rules", []byte("pass in on outside to self\n")); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.Decide(ping4(server, "192.0.2.1", 8, 1), inWAN); v.Action != Pass {
+		t.Error("to self on outside not passed")
+	}
+	if v := e.Decide(ping4(server, "192.0.2.2", 8, 1), inWAN); v.Action != Drop {
+		t.Error("another address passed as self")
+	}
+	if err := e.Load("o.rules", []byte("pass on lan\n")); err == nil || err.Error() != `o.rules:1:9: unknown port "lan"; known ports are inside, outside, or a number 0-3` {
+		t.Errorf("default names still known: %v", err)
+	}
+}

@@ -56,6 +56,8 @@ type pkt struct {
 	icmpCode     uint8
 	icmpID       uint16 // echo identifier (echo request/reply only)
 
+	srcRoute bool // IPv4 LSRR/SSRR option or IPv6 type 0 routing header
+
 	tcpFlags uint8
 	seq, ack uint32
 	win      uint16
@@ -114,6 +116,9 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		return false
 	}
 	b = b[:total] // drop Ethernet padding
+	if ihl > 20 && !checkIPv4Options(b[20:ihl], p) {
+		return false
+	}
 	p.family = 4
 	p.proto = b[9]
 	p.src = addr{lo: uint64(be32(b, 12))}
@@ -141,6 +146,28 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		p.frag = fragFirst
 	}
 	return decodeL4(b[ihl:], p)
+}
+
+// checkIPv4Options walks the options (RFC 791 3.1): every length must stay
+// inside the header. Loose and strict source routes are flagged.
+func checkIPv4Options(opts []byte, p *pkt) bool {
+	for i := 0; i < len(opts); {
+		switch opts[i] {
+		case 0: // end of option list
+			return true
+		case 1: // no operation
+			i++
+			continue
+		}
+		if i+1 >= len(opts) || opts[i+1] < 2 || i+int(opts[i+1]) > len(opts) {
+			return false
+		}
+		if opts[i] == 131 || opts[i] == 137 {
+			p.srcRoute = true
+		}
+		i += int(opts[i+1])
+	}
+	return true
 }
 
 // isIPv6Ext reports the extension headers with the generic
@@ -183,6 +210,11 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 				return false
 			}
 			next := b[pos]
+			// Type 0 routing headers are deprecated (RFC 5095 3): with
+			// segments left they steer a packet past the filter.
+			if nh == 43 && b[pos+2] == 0 && b[pos+3] != 0 {
+				p.srcRoute = true
+			}
 			pos += (int(b[pos+1]) + 1) * 8
 			if pos > len(b) {
 				return false

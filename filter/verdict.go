@@ -23,12 +23,13 @@ const (
 	ReasonStateFull         // keep state, but the state table is full
 	ReasonRateLimit         // a rule's limit was exceeded
 	ReasonBadState          // belongs to a state but fails its checks (TCP window, ...)
+	ReasonSourceRoute       // IPv4 source route option or IPv6 type 0 routing header
 	NumReasons
 )
 
 var reasonNames = [NumReasons]string{
 	"none", "rule", "default-policy", "malformed", "fragment-policy",
-	"fragment-orphan", "state-table-full", "rate-limit", "bad-state",
+	"fragment-orphan", "state-table-full", "rate-limit", "bad-state", "source-route",
 }
 
 func (r Reason) String() string {
