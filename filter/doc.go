@@ -78,8 +78,7 @@
 // reason, and for Reject the reply to build. Per rule the engine counts
 // packets and bytes; per action and per drop reason (malformed,
 // fragment-policy, fragment-orphan, state-table-full, rate-limit,
-// source-route,
-// bad-state, default-policy, rule) it counts frames.
+// source-route, bad-state, default-policy, rule) it counts frames.
 //
 // # Reload
 //

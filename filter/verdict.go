@@ -14,16 +14,16 @@ type Meta struct {
 type Reason uint8
 
 const (
-	ReasonNone       Reason = iota
-	ReasonRule              // a drop or reject rule matched
-	ReasonDefault           // no rule matched and the default policy drops
-	ReasonMalformed         // headers truncated or inconsistent
-	ReasonFragPolicy        // "set fragments drop"
-	ReasonFragOrphan        // a later fragment whose first was not passed
-	ReasonStateFull         // keep state, but the state table is full
-	ReasonRateLimit         // a rule's limit was exceeded
-	ReasonBadState          // belongs to a state but fails its checks (TCP window, ...)
-	ReasonSourceRoute       // IPv4 source route option or IPv6 type 0 routing header
+	ReasonNone        Reason = iota
+	ReasonRule               // a drop or reject rule matched
+	ReasonDefault            // no rule matched and the default policy drops
+	ReasonMalformed          // headers truncated or inconsistent
+	ReasonFragPolicy         // "set fragments drop"
+	ReasonFragOrphan         // a later fragment whose first was not passed
+	ReasonStateFull          // keep state, but the state table is full
+	ReasonRateLimit          // a rule's limit was exceeded
+	ReasonBadState           // belongs to a state but fails its checks (TCP window, ...)
+	ReasonSourceRoute        // IPv4 source route option or IPv6 type 0 routing header
 	NumReasons
 )
 
