@@ -248,9 +248,10 @@ func (m *MAC) MRBR() int {
 }
 
 // mrbrFor derives MRBR and FTRL from the ring's buffer size: MRBR is the
-// buffer rounded down to 64 bytes, at most maxMRBR; a whole frame of
-// MaxFrame (plus the SHIFT16 pad) must fit one buffer, and FTRL keeps even
-// truncated giants inside one buffer.
+// buffer rounded down to 16 bytes, at most maxMRBR; a whole frame of
+// MaxFrame (plus the SHIFT16 pad) must fit one buffer, and FTRL (at least
+// MAX_FL, 22.5.30) keeps even truncated giants inside one buffer, with a
+// 16-byte margin where the buffer allows it.
 func (m *MAC) mrbrFor(bufSize int) (mrbr, ftrl uint32, err error) {
 	if bufSize <= 0 {
 		return 0, 0, fmt.Errorf("enet: RX buffer size %d", bufSize)
@@ -259,16 +260,16 @@ func (m *MAC) mrbrFor(bufSize int) (mrbr, ftrl uint32, err error) {
 	if b > maxMRBR {
 		b = maxMRBR
 	}
-	need := m.maxFL
+	pad := uint32(0)
 	if m.opts.Shift16 {
-		need += 2
+		pad = 2
 	}
-	if b < need+16 {
-		return 0, 0, fmt.Errorf("enet: RX buffer of %d bytes (MRBR %d) cannot hold a %d-byte frame", bufSize, b, need)
+	if b < m.maxFL+pad {
+		return 0, 0, fmt.Errorf("enet: RX buffer of %d bytes (MRBR %d) cannot hold a %d-byte frame", bufSize, b, m.maxFL+pad)
 	}
-	ftrl = b - 16
-	if ftrl < m.maxFL {
-		ftrl = m.maxFL
+	ftrl = b - pad
+	if ftrl >= m.maxFL+16 {
+		ftrl -= 16
 	}
 	return b, ftrl & ftrlMask, nil
 }
@@ -307,7 +308,11 @@ func (m *MAC) Start(rx RXRing, tx TXRing) error {
 	r.Write32(regEIMR, m.imask)
 	setBits(r, regECR, ecrETHEREN)
 	m.rx, m.tx, m.mrbr, m.started = rx, tx, mrbr, true
-	m.RXDoorbell()
+	if s, ok := rx.(RXStarter); ok {
+		s.Start() // barrier + RXDoorbell, from the ring
+	} else {
+		m.RXDoorbell()
+	}
 	return nil
 }
 
@@ -386,6 +391,30 @@ func (m *MAC) Link() Link {
 	defer m.mu.Unlock()
 	return m.link
 }
+
+// Bell is a doorbell handed to a ring (it satisfies rxring.Doorbell and
+// txring.Doorbell): Kick writes RDAR or TDAR. Those rings issue the full
+// write barrier themselves before Kick, so leave Options.DoorbellBarrier
+// nil with them.
+type Bell struct {
+	m  *MAC
+	tx bool
+}
+
+// Kick rings the doorbell.
+func (b Bell) Kick() {
+	if b.tx {
+		b.m.TXDoorbell()
+	} else {
+		b.m.RXDoorbell()
+	}
+}
+
+// RXBell returns the RDAR doorbell for the RX ring.
+func (m *MAC) RXBell() Bell { return Bell{m: m} }
+
+// TXBell returns the TDAR doorbell for the TX ring.
+func (m *MAC) TXBell() Bell { return Bell{m: m, tx: true} }
 
 // RXDoorbell tells the uDMA that empty receive descriptors are available
 // (RDAR, IMX6ULRM 22.5.3), after the full write barrier. Rings call it at

@@ -127,7 +127,7 @@ func TestStartSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	mrbr := f.reg(regMRBR)
-	if mrbr == 0 || mrbr%mrbrAlign != 0 || mrbr > 2048 || mrbr > maxMRBR || mrbr < DefaultMaxFrame {
+	if mrbr == 0 || mrbr%16 != 0 || mrbr > 2048 || mrbr > maxMRBR || mrbr < DefaultMaxFrame {
 		t.Fatalf("MRBR = %d", mrbr)
 	}
 	if m.MRBR() != int(mrbr) {
@@ -190,18 +190,32 @@ func TestStartRejectsRings(t *testing.T) {
 	}
 }
 
-func TestMRBRShift16(t *testing.T) {
-	m, _, _ := newTestMAC(t, func(o *Options) { o.Shift16 = true })
-	// 1536 = 1522 + 2 + 12: too tight for the 16-byte FTRL margin.
-	if _, _, err := m.mrbrFor(1536); err == nil {
-		t.Error("1536-byte buffers accepted with SHIFT16")
-	}
-	mrbr, ftrl, err := m.mrbrFor(1600)
-	if err != nil || mrbr != 1600 || ftrl+2 > mrbr || ftrl < DefaultMaxFrame {
-		t.Errorf("mrbrFor(1600) = %d, %d, %v", mrbr, ftrl, err)
-	}
-	if mrbr, _, _ := m.mrbrFor(4096); mrbr != maxMRBR {
-		t.Errorf("mrbrFor(4096) = %d, want the %d cap", mrbr, maxMRBR)
+func TestMRBR(t *testing.T) {
+	m, _, _ := newTestMAC(t, nil)
+	s, _, _ := newTestMAC(t, func(o *Options) { o.Shift16 = true })
+	for _, c := range []struct {
+		mac        *MAC
+		buf        int
+		mrbr, ftrl uint32
+		ok         bool
+	}{
+		{m, 1536, 1536, 1536, true}, // rxring's default: no room for the margin
+		{m, 1540, 1536, 1536, true},
+		{m, 2048, maxMRBR, maxMRBR - 16, true},
+		{m, 4096, maxMRBR, maxMRBR - 16, true},
+		{m, 1520, 0, 0, false},
+		{s, 1536, 1536, 1534, true},
+		{s, 1600, 1600, 1582, true},
+		{s, 1522, 0, 0, false},
+	} {
+		mrbr, ftrl, err := c.mac.mrbrFor(c.buf)
+		if (err == nil) != c.ok || mrbr != c.mrbr || ftrl != c.ftrl {
+			t.Errorf("shift16 %v buf %d: MRBR %d FTRL %d err %v; want %d %d ok %v",
+				c.mac.opts.Shift16, c.buf, mrbr, ftrl, err, c.mrbr, c.ftrl, c.ok)
+		}
+		if err == nil && (ftrl < DefaultMaxFrame || mrbr%16 != 0) {
+			t.Errorf("buf %d: FTRL %d below MAX_FL or MRBR %d not a multiple of 16", c.buf, ftrl, mrbr)
+		}
 	}
 }
 

@@ -34,6 +34,8 @@ type fakeENET struct {
 	rdar int // RDAR writes
 	tdar int // TDAR writes
 
+	onRDAR, onTDAR func() // device hooks run after an RDAR/TDAR write
+
 	resetReads   int  // reads of ECR that still show RESET after a reset
 	resetPending int  // remaining
 	mibStuckOff  bool // MIBC keeps MIB_DIS (a MAC without MIB)
@@ -86,9 +88,19 @@ func (f *fakeENET) Write32(off, v uint32) {
 		f.rdar++
 		if f.r[regECR/4]&ecrETHEREN != 0 {
 			f.r[off/4] = rdarActive
+			if hook := f.onRDAR; hook != nil {
+				f.mu.Unlock()
+				hook()
+				return
+			}
 		}
 	case regTDAR:
 		f.tdar++ // the model "sends" at once: TDAR reads 0 again
+		if hook := f.onTDAR; hook != nil && f.r[regECR/4]&ecrETHEREN != 0 {
+			f.mu.Unlock()
+			hook()
+			return
+		}
 	case regMIBC:
 		if f.mibStuckOff {
 			v |= mibcDIS

@@ -163,12 +163,12 @@ const (
 	tfwrSTRFWD = 1 << 8 // store and forward: whole frame in FIFO before TX
 )
 
-// MRBR (IMX6ULRM 22.5.21): R_BUF_SIZE, bits [13:4] (QEMU masks 0x3FF0); it
-// resets to 0 and a 0 loses every frame. The driver uses a multiple of 64
-// (one cache line) no larger than maxMRBR, which Linux also uses and which
-// fits the narrower field width some ENET revisions document.
+// MRBR (IMX6ULRM 22.5.21): R_BUF_SIZE, bits [13:4], so a multiple of 16
+// (QEMU masks 0x3FF0); it resets to 0 and a 0 loses every frame. The
+// driver caps it at maxMRBR, the value Linux programs, which also fits the
+// narrower field ([10:4]) some ENET documentation gives.
 const (
-	mrbrAlign = 64
+	mrbrAlign = 16
 	maxMRBR   = 1984
 )
 

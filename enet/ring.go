@@ -50,7 +50,9 @@ type RXCounters struct {
 	CRCErr        uint64 // CR: CRC or frame error
 	Overrun       uint64 // OV: receive FIFO overrun
 	Truncated     uint64 // TR: longer than FTRL, truncated
-	MACErr        uint64 // ME and other enhanced-status errors
+	MACErr        uint64 // ME, PE or CE in the enhanced status
+	Fragment      uint64 // a buffer without L: frame longer than MRBR
+	BadLength     uint64 // data length impossible for the buffer
 	RefillFailed  uint64 // no page to refill: frame dropped, buffer kept
 	Dropped       uint64 // any other drop (verdict, runt)
 }
@@ -61,6 +63,12 @@ type TXCounters struct {
 	RingFull      uint64 // frames refused because every descriptor was busy
 	Completed     uint64 // descriptors reclaimed
 }
+
+// RXStarter is implemented by receive rings that hand their descriptors
+// to the device themselves once the MAC is enabled (rxring.Ring.Start:
+// write barrier, then the RX doorbell). Start calls it instead of writing
+// RDAR itself.
+type RXStarter interface{ Start() }
 
 // RXCounterSource is implemented by receive rings that keep RXCounters.
 type RXCounterSource interface{ RXCounters() RXCounters }
