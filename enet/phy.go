@@ -261,3 +261,38 @@ func resolveLink(anar, lpa uint16) Link {
 	}
 	return l
 }
+
+// BringUpPHY probes for the PHY at addr on the configured MDIO bus (falling
+// back to the other one, see ProbePHY), binds it with cfg and runs Init. The
+// ProbeResult says where it was found, for the boot log.
+func BringUpPHY(configured, fallback *MDIO, addr int, cfg PHYConfig) (*PHY, ProbeResult, error) {
+	r, err := ProbePHY(configured, fallback, addr)
+	if err != nil {
+		return nil, r, err
+	}
+	p, err := NewPHY(r, cfg)
+	if err != nil {
+		return nil, r, err
+	}
+	if err := p.Init(); err != nil {
+		return nil, r, fmt.Errorf("enet: %v: %w", r, err)
+	}
+	return p, r, nil
+}
+
+// WaitLink polls the attached PHY until the link is up or timeout passes,
+// sleeping every between polls. It returns the last link seen; a link that
+// stays down is not an error (the cable may be out), an MDIO failure is.
+func (m *MAC) WaitLink(timeout, every time.Duration) (Link, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		l, _, err := m.PollLink()
+		if err != nil && !errors.Is(err, ErrRestart) {
+			return l, err
+		}
+		if l.Up || !time.Now().Before(deadline) {
+			return l, nil
+		}
+		time.Sleep(every)
+	}
+}

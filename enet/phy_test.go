@@ -6,6 +6,7 @@ package enet
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func probeTestPHY(t *testing.T, m *MAC, addr int, cfg PHYConfig) *PHY {
@@ -227,4 +228,37 @@ func FuzzPHYLink(f *testing.F) {
 			t.Fatalf("up without BMSR link: %#x", bmsr)
 		}
 	})
+}
+
+func TestBringUpAndWaitLink(t *testing.T) {
+	b1, b2, p1, _ := twoPorts(t, false, 0)
+	p, r, err := BringUpPHY(b2, b1, 2, PHYConfig{RefClk50MHz: true})
+	if err != nil || !r.Fallback || p.Bus() != b1 || p.Addr() != 2 || p.ID().Model() != IDKSZ8081 {
+		t.Fatalf("BringUpPHY: %v %v %v", p, r, err)
+	}
+	if w := p1.writes[kszPHYCtrl2]; len(w) != 1 || w[0]&kszRMIIRef50 == 0 {
+		t.Errorf("vendor setup not applied: %x", w)
+	}
+	if _, _, err := BringUpPHY(b1, nil, 9, PHYConfig{}); !errors.Is(err, ErrNoPHY) {
+		t.Errorf("absent PHY: %v", err)
+	}
+
+	m, _, fp := newTestMAC(t, nil)
+	pp, _, err := BringUpPHY(m.MDIO(), nil, 2, PHYConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.AttachPHY(pp)
+	if l, err := m.WaitLink(time.Second, time.Millisecond); err != nil || !l.Up {
+		t.Errorf("WaitLink up: %v %v", l, err)
+	}
+	fp.setLink(false)
+	if l, err := m.WaitLink(0, time.Millisecond); err != nil || l.Up {
+		t.Errorf("WaitLink down: %v %v", l, err)
+	}
+	m.MDIO().regs.(*fakeENET).bus.hang = true
+	m.MDIO().timeout = time.Millisecond
+	if _, err := m.WaitLink(time.Second, time.Millisecond); !errors.Is(err, ErrMDIOTimeout) {
+		t.Errorf("WaitLink on a hung bus: %v", err)
+	}
 }
