@@ -62,6 +62,7 @@ type TXCounters struct {
 	Frames, Bytes uint64
 	RingFull      uint64 // frames refused because every descriptor was busy
 	Completed     uint64 // descriptors reclaimed
+	Refused       uint64 // frames dropped for another reason (no page, bad buffer)
 }
 
 // RXStarter is implemented by receive rings that hand their descriptors

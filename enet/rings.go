@@ -78,18 +78,102 @@ func (a *RX) RXCounters() RXCounters {
 // TX adapts a txring.Ring (created with Doorbell: mac.TXBell()). Every
 // ring access goes through the adapter's lock, so the stack's goroutine may
 // send while the poll loop reclaims.
+//
+// Besides Send/SendRef/Flush it offers the lend-commit-flush side a
+// netstack endpoint wants (stack/link.Port's TxReserve, TxCommit, TxFlush):
+// the stack writes the frame straight into a pool half page, which is then
+// queued by reference, so a locally built frame is copied exactly once.
 type TX struct {
 	mu   sync.Mutex
 	ring *txring.Ring
 	base uint32
+	pool *pagepool.Pool
+
+	frag     pagepool.Page // second half of a page, holding its own reference
+	reserved pagepool.Buf  // lent by TxReserve, Page == NoPage if none
+	dropped  uint64        // commits the ring refused
 }
 
 // NewTX wraps ring, whose descriptor memory starts at bus address base.
-func NewTX(ring *txring.Ring, base uint32) (*TX, error) {
+// pool (the ring's pool) is needed only for TxReserve; it may be nil.
+func NewTX(ring *txring.Ring, base uint32, pool *pagepool.Pool) (*TX, error) {
 	if ring == nil {
 		return nil, errors.New("enet: NewTX needs a ring")
 	}
-	return &TX{ring: ring, base: base}, nil
+	return &TX{ring: ring, base: base, pool: pool, frag: pagepool.NoPage,
+		reserved: pagepool.Buf{Page: pagepool.NoPage}}, nil
+}
+
+// TxReserve lends a buffer of at least n bytes (at most a half page) for
+// the next frame, valid until TxCommit. ok is false when the ring is full
+// even after reclaiming, or no page is free. A reservation never committed
+// is reused by the next TxReserve.
+func (a *TX) TxReserve(n int) (buf []byte, ok bool) {
+	if a.pool == nil || n <= 0 || n > pagepool.HalfSize {
+		return nil, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ring.Free() == 0 && a.ring.Reclaim(a.ring.Size()) == 0 {
+		return nil, false
+	}
+	if a.reserved.Page == pagepool.NoPage {
+		switch {
+		case a.frag != pagepool.NoPage:
+			a.reserved = pagepool.Buf{Page: a.frag, Off: pagepool.HalfSize}
+			a.frag = pagepool.NoPage
+		default:
+			pg, ok := a.pool.Get()
+			if !ok {
+				return nil, false
+			}
+			a.pool.Ref(pg) // one reference per half
+			a.frag = pg
+			a.reserved = pagepool.Buf{Page: pg}
+		}
+	}
+	return a.pool.Bytes(a.reserved.Page, int(a.reserved.Off), pagepool.HalfSize), true
+}
+
+// TxCommit queues the first n bytes of the reserved buffer (the ring
+// cleans exactly those lines for the device). The doorbell waits for
+// TxFlush.
+func (a *TX) TxCommit(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.reserved
+	if b.Page == pagepool.NoPage {
+		return
+	}
+	a.reserved = pagepool.Buf{Page: pagepool.NoPage}
+	if n <= 0 || n > pagepool.HalfSize {
+		a.pool.Release(b)
+		a.dropped++
+		return
+	}
+	b.Len = uint16(n)
+	if err := a.ring.EnqueueRef(b); err != nil {
+		a.pool.Release(b)
+		a.dropped++
+	}
+}
+
+// TxFlush rings TDAR once for every frame committed since the last flush.
+func (a *TX) TxFlush() { a.Flush() }
+
+// Close gives back the pages the adapter holds for TxReserve. Call it
+// before closing the ring's pool, after the last TxCommit.
+func (a *TX) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reserved.Page != pagepool.NoPage {
+		a.pool.Release(a.reserved)
+		a.reserved = pagepool.Buf{Page: pagepool.NoPage}
+	}
+	if a.frag != pagepool.NoPage {
+		a.pool.Unref(a.frag)
+		a.frag = pagepool.NoPage
+	}
 }
 
 // DescBase implements TXRing.
@@ -145,9 +229,10 @@ func (a *TX) TXCounters() TXCounters {
 	a.mu.Unlock()
 	return TXCounters{
 		Frames:    s.RefFrames + s.CopyFrames,
-		Bytes:     s.CopiedBytes,
+		Bytes:     s.CopiedBytes, // bytes Send copied; forwarded frames are not copied
 		RingFull:  s.Full,
 		Completed: s.Completed,
+		Refused:   a.dropped + s.NoPage + s.BadBuf,
 	}
 }
 

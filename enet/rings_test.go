@@ -53,13 +53,19 @@ func runMACWithRings(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := NewTX(txr, txd.BusAddr())
+	tx, err := NewTX(txr, txd.BusAddr(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	local := make(map[uint64]bool)
-	sent := make(map[uint64]bool)
+	sent := make(map[uint64]bool)    // forwarded frames seen on the wire
+	replied := make(map[uint64]bool) // locally built replies seen on the wire
+	type reply struct {
+		seq uint64
+		n   int
+	}
+	var toReply []reply
 	var fwdFail int
 	handler := func(fr *rxring.Frame) rxring.Verdict {
 		seq, _, err := noncoherent.CheckTestFrame(fr.Bytes())
@@ -74,6 +80,7 @@ func runMACWithRings(t *testing.T, seed uint64) {
 			return rxring.Forward
 		}
 		local[seq] = true
+		toReply = append(toReply, reply{seq, fr.Len()})
 		return rxring.Local
 	}
 	rx, err := NewRX(rxr, rxd.BusAddr(), handler)
@@ -81,12 +88,16 @@ func runMACWithRings(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	dev.OnTransmit(func(b []byte) {
-		seq, _, err := noncoherent.CheckTestFrame(b)
+		seq, flags, err := noncoherent.CheckTestFrame(b)
 		if err != nil {
 			t.Errorf("corrupt transmitted frame: %v", err)
 			return
 		}
-		sent[seq] = true
+		if flags == 1 {
+			replied[seq] = true
+		} else {
+			sent[seq] = true
+		}
 	})
 
 	if err := m.Start(rx, tx); err != nil {
@@ -119,6 +130,19 @@ func runMACWithRings(t *testing.T, seed uint64) {
 			<-m.Wakeups()
 			m.Drain()
 			tx.Flush()
+			// The stack's side: one reply per local frame, built in place.
+			for _, r := range toReply {
+				buf, ok := tx.TxReserve(r.n)
+				for !ok {
+					tx.TxFlush()
+					sys.Quiesce()
+					buf, ok = tx.TxReserve(r.n)
+				}
+				noncoherent.PutTestFrame(buf, r.seq, r.n, 1)
+				tx.TxCommit(r.n)
+			}
+			toReply = toReply[:0]
+			tx.TxFlush()
 			sys.Quiesce()
 		}
 	}
@@ -140,13 +164,16 @@ func runMACWithRings(t *testing.T, seed uint64) {
 		if seq%2 == 1 && !sent[seq] {
 			t.Fatalf("frame %d not forwarded", seq)
 		}
+		if seq%2 == 0 && !replied[seq] {
+			t.Fatalf("reply to frame %d not transmitted", seq)
+		}
 	}
 	s := m.Stats()
 	if !s.RXSet || s.RX.Frames != total || s.RxPolled != total {
 		t.Errorf("RX counters %+v, polled %d", s.RX, s.RxPolled)
 	}
 	// The poll loop reclaims most; the ring reclaims the rest when full.
-	if !s.TXSet || s.TX.Frames != total/2 || s.TX.Completed != total/2 || s.TxReclaimed == 0 || s.TxReclaimed > total/2 {
+	if !s.TXSet || s.TX.Frames != total || s.TX.Completed != total || s.TX.Refused != 0 || s.TxReclaimed == 0 || s.TxReclaimed > total {
 		t.Errorf("TX counters %+v, reclaimed %d", s.TX, s.TxReclaimed)
 	}
 	if s.BudgetExhausted == 0 {
@@ -161,7 +188,86 @@ func runMACWithRings(t *testing.T, seed uint64) {
 
 	m.Stop()
 	sys.Quiesce()
+	tx.Close()
 	rxr.Close()
+	txr.Close()
+	if ps := pool.Stats(); ps.InFlight != 0 || ps.BadUnref != 0 {
+		t.Fatalf("pages leaked or double freed: %+v", ps)
+	}
+}
+
+func TestTxReserve(t *testing.T) {
+	sys, err := noncoherent.New(noncoherent.DefaultConfig(3, 16*pagepool.PageSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txd, _ := sys.NewDescRegion(0x00910000, 2*txring.DescSize)
+	rxd, _ := sys.NewDescRegion(0x00900000, 2*rxring.DescSize)
+	pool, _ := pagepool.New(sys)
+	dev, _ := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 2, TxSize: 2, MRBR: 1536, FCS: true})
+	txr, err := txring.New(txring.Options{Size: 2, Pool: pool, Desc: txd, Doorbell: dev.TxDoorbell()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewTX(nil, 0, nil); err == nil {
+		t.Error("NewTX(nil)")
+	}
+	noPool, _ := NewTX(txr, txd.BusAddr(), nil)
+	if _, ok := noPool.TxReserve(60); ok {
+		t.Error("TxReserve without a pool")
+	}
+	tx, _ := NewTX(txr, txd.BusAddr(), pool)
+	if _, ok := tx.TxReserve(pagepool.HalfSize + 1); ok {
+		t.Error("reserved more than a half page")
+	}
+	a, ok := tx.TxReserve(60)
+	b, _ := tx.TxReserve(60) // never committed: the same buffer again
+	if !ok || &a[0] != &b[0] {
+		t.Fatal("abandoned reservation not reused")
+	}
+	tx.TxCommit(60)
+	c, _ := tx.TxReserve(60) // second half of the same page
+	if &c[0] == &a[0] {
+		t.Fatal("committed buffer lent again")
+	}
+	tx.TxCommit(60)
+	if _, ok := tx.TxReserve(60); ok { // two descriptors, both queued, none sent
+		t.Fatal("TxReserve succeeded on a full ring")
+	}
+	tx.TxCommit(0) // nothing reserved: ignored
+	tx.TxFlush()
+	sys.Quiesce()
+	if _, ok := tx.TxReserve(60); !ok {
+		t.Fatal("TxReserve failed after the device sent")
+	}
+	tx.TxCommit(60)
+	tx.TxFlush()
+	sys.Quiesce()
+	allocs := testing.AllocsPerRun(200, func() {
+		buf, ok := tx.TxReserve(128)
+		if !ok {
+			t.Fatal("ring full in steady state")
+		}
+		buf[0] = 1
+		tx.TxCommit(128)
+		tx.TxFlush()
+		sys.Quiesce()
+		tx.Reclaim()
+	})
+	if allocs != 0 {
+		t.Errorf("TX reserve/commit/flush/reclaim allocates %.1f per frame", allocs)
+	}
+	if _, ok := tx.TxReserve(60); !ok {
+		t.Fatal("TxReserve failed")
+	}
+	tx.TxCommit(-1) // a bad length drops the reservation, counted
+	if got := tx.TXCounters(); got.Refused != 1 || got.Frames != 3+201 {
+		t.Errorf("counters %+v", got)
+	}
+	tx.TxFlush()
+	sys.Quiesce()
+	tx.Reclaim()
+	tx.Close()
 	txr.Close()
 	if ps := pool.Stats(); ps.InFlight != 0 || ps.BadUnref != 0 {
 		t.Fatalf("pages leaked or double freed: %+v", ps)
