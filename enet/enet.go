@@ -6,6 +6,18 @@
 // Everything but the MMIO accessor and the GIC/clock wiring (files built
 // for tamago/arm) runs on the host against a Regs fake.
 //
+// Bring-up order for one port (the board package drives it):
+//
+//	ipg, _ := enet.EnableClocks(enet.ENET1)         // tamago: gate + 50 MHz REF_CLK
+//	mac, _ := enet.New(enet.Options{Port: enet.ENET1, Regs: enet.NewMMIO(enet.ENET1), MAC: addr, IPGClockHz: ipg})
+//	phy, where, _ := enet.BringUpPHY(enet2.MDIO(), mac.MDIO(), 2, enet.PHYConfig{RefClk50MHz: true})
+//	mac.AttachPHY(phy); mac.WaitLink(3*time.Second, 50*time.Millisecond)
+//	rxr := rxring.New(... Doorbell: mac.RXBell(), FCS: true); txr := txring.New(... Doorbell: mac.TXBell())
+//	rx, _ := enet.NewRX(rxr, rxDescBus, filter); tx, _ := enet.NewTX(txr, txDescBus, pool)
+//	mac.Start(rx, tx)                                // MRBR, RDSR/TDSR, ETHEREN, first RDAR
+//	go mac.Run(stop, time.Second)                    // poll loop, link every second
+//	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, mac) // IRQ -> mac.ISR
+//
 // enet.go owns Options, New, Start/Stop, link programming and doorbells.
 package enet
 
@@ -316,15 +328,31 @@ func (m *MAC) Start(rx RXRing, tx TXRing) error {
 	return nil
 }
 
-// Stop disables the MAC (ETHEREN = 0) and masks its interrupts. Clearing
-// ETHEREN resets the uDMA's descriptor pointers to RDSR/TDSR, so the rings
-// must be re-initialised before the next Start.
-func (m *MAC) Stop() {
+// Stop disables the MAC: a graceful transmit stop first (TCR.GTS, then
+// EIR.GRA, bounded: IMX6ULRM 22.5.10), so no frame is cut on the wire,
+// then ETHEREN = 0 with interrupts masked. Clearing ETHEREN resets the
+// uDMA's descriptor pointers to RDSR/TDSR, so the rings must be rebuilt
+// before the next Start. It reports whether the graceful stop completed.
+func (m *MAC) Stop() (graceful bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.regs.Write32(regEIMR, 0)
-	clearBits(m.regs, regECR, ecrETHEREN)
+	r := m.regs
+	r.Write32(regEIMR, 0)
+	if r.Read32(regECR)&ecrETHEREN != 0 {
+		r.Write32(regEIR, IntGRA)
+		setBits(r, regTCR, tcrGTS)
+		for i := 0; i < resetPolls; i++ {
+			if r.Read32(regEIR)&IntGRA != 0 {
+				graceful = true
+				break
+			}
+		}
+		r.Write32(regEIR, IntGRA)
+	}
+	clearBits(r, regECR, ecrETHEREN)
+	clearBits(r, regTCR, tcrGTS)
 	m.started = false
+	return graceful
 }
 
 // SetLink programs duplex and RMII speed for a resolved link (TCR.FDEN,

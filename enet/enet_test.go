@@ -162,9 +162,30 @@ func TestStartSequence(t *testing.T) {
 	if err := m.Start(rx, tx); !errors.Is(err, ErrStarted) {
 		t.Errorf("second Start: %v", err)
 	}
-	m.Stop()
-	if m.Enabled() || f.reg(regEIMR) != 0 {
-		t.Error("Stop left the MAC enabled or interrupts unmasked")
+	if !m.Stop() {
+		t.Error("graceful stop not seen")
+	}
+	if m.Enabled() || f.reg(regEIMR) != 0 || f.reg(regTCR)&tcrGTS != 0 {
+		t.Error("Stop left the MAC enabled, interrupts unmasked or GTS set")
+	}
+	gts := f.firstWrite(regTCR, func(v uint32) bool { return v&tcrGTS != 0 })
+	off := -1
+	for i := len(f.log) - 1; i >= 0 && off < 0; i-- {
+		if f.log[i].off == regECR && f.log[i].val&ecrETHEREN == 0 {
+			off = i
+		}
+	}
+	if gts < en || off < gts {
+		t.Errorf("ETHEREN cleared at %d before the graceful stop at %d", off, gts)
+	}
+	// A stop that never completes is bounded and reported.
+	m2, f2, _ := newTestMAC(t, nil)
+	f2.noGRA = true
+	if err := m2.Start(rx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if m2.Stop() || m2.Enabled() {
+		t.Error("hung graceful stop reported success or left the MAC enabled")
 	}
 }
 

@@ -39,6 +39,7 @@ type fakeENET struct {
 	resetReads   int  // reads of ECR that still show RESET after a reset
 	resetPending int  // remaining
 	mibStuckOff  bool // MIBC keeps MIB_DIS (a MAC without MIB)
+	noGRA        bool // a graceful stop never completes
 }
 
 func newFakeENET(bus *fakeBus) *fakeENET {
@@ -100,6 +101,11 @@ func (f *fakeENET) Write32(off, v uint32) {
 			f.mu.Unlock()
 			hook()
 			return
+		}
+	case regTCR:
+		f.r[off/4] = v
+		if v&tcrGTS != 0 && !f.noGRA {
+			f.r[regEIR/4] |= IntGRA // nothing in flight: stopped at once, as in QEMU
 		}
 	case regMIBC:
 		if f.mibStuckOff {

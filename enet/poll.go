@@ -104,3 +104,28 @@ func (m *MAC) Run(stop <-chan struct{}, linkEvery time.Duration) {
 		}
 	}
 }
+
+// RunPolled is the poll goroutine for a MAC whose interrupt is not wired
+// (early bring-up, or a board without GIC routing): it drains the rings
+// every interval until stop is closed, and checks the link every linkEvery
+// (0: never).
+func (m *MAC) RunPolled(stop <-chan struct{}, every, linkEvery time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var link <-chan time.Time
+	if linkEvery > 0 {
+		lt := time.NewTicker(linkEvery)
+		defer lt.Stop()
+		link = lt.C
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			m.Drain()
+		case <-link:
+			m.PollLink()
+		}
+	}
+}

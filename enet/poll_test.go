@@ -191,3 +191,25 @@ func FuzzISR(f *testing.F) {
 		}
 	})
 }
+
+func TestRunPolledDrainsWithoutInterrupts(t *testing.T) {
+	m, _, rx, _ := startedMAC(t, 4)
+	rx.polled = make(chan int, 64)
+	rx.add(5)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { m.RunPolled(stop, time.Millisecond, time.Millisecond); close(done) }()
+	for sum := 0; sum < 5; {
+		select {
+		case n := <-rx.polled:
+			sum += n
+		case <-time.After(10 * time.Second): // hang guard
+			t.Fatal("RunPolled did not drain")
+		}
+	}
+	close(stop)
+	<-done
+	if s := m.Stats(); s.Interrupts != 0 || s.RxPolled != 5 {
+		t.Errorf("%+v", s)
+	}
+}
