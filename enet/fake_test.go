@@ -40,6 +40,7 @@ type fakeENET struct {
 	resetPending int  // remaining
 	mibStuckOff  bool // MIBC keeps MIB_DIS (a MAC without MIB)
 	noGRA        bool // a graceful stop never completes
+	noLog        bool // do not record writes (benchmarks)
 }
 
 func newFakeENET(bus *fakeBus) *fakeENET {
@@ -71,7 +72,9 @@ func (f *fakeENET) Read32(off uint32) uint32 {
 
 func (f *fakeENET) Write32(off, v uint32) {
 	f.mu.Lock()
-	f.log = append(f.log, regWrite{off, v})
+	if !f.noLog {
+		f.log = append(f.log, regWrite{off, v})
+	}
 	switch off {
 	case regEIR:
 		f.r[off/4] &^= v

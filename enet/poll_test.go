@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func startedMAC(t *testing.T, budget int) (*MAC, *fakeENET, *fakeRX, *fakeTX) {
+func startedMAC(t testing.TB, budget int) (*MAC, *fakeENET, *fakeRX, *fakeTX) {
 	t.Helper()
 	m, f, _ := newTestMAC(t, func(o *Options) { o.Budget = budget })
 	rx := &fakeRX{base: 0x1000, n: 16, buf: 2048}
