@@ -106,7 +106,6 @@ type MAC struct {
 // Errors returned by the MAC.
 var (
 	ErrResetTimeout = errors.New("enet: ECR.RESET did not self-clear")
-	ErrNotStarted   = errors.New("enet: MAC not started")
 	ErrStarted      = errors.New("enet: MAC already started")
 	ErrRestart      = errors.New("enet: link duplex/speed changed while enabled: Stop, reset the rings, Start")
 )
@@ -236,7 +235,9 @@ func (m *MAC) rcrValue(l Link) uint32 {
 }
 
 // MDIO returns this ENET's own MII management interface. On shared-bus
-// boards ENET2's serves both PHYs.
+// boards ENET2's serves both PHYs: create both MACs first and reach every
+// PHY through the MACs' MDIO values (one lock per bus), never through a
+// second NewMDIO over the same registers.
 func (m *MAC) MDIO() *MDIO { return m.mdio }
 
 // Port returns the instance this MAC drives.
