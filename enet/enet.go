@@ -154,7 +154,7 @@ func New(opts Options) (*MAC, error) {
 }
 
 // reset issues ECR.RESET and waits (bounded) for it to self-clear
-// (IMX6ULRM 22.5.5), then masks and acknowledges every interrupt.
+// (IMX6ULRM 22.5 ENETx_ECR), then masks and acknowledges every interrupt.
 func (m *MAC) reset() error {
 	m.regs.Write32(regECR, m.regs.Read32(regECR)|ecrRESET)
 	for i := 0; m.regs.Read32(regECR)&ecrRESET != 0; i++ {
@@ -172,8 +172,8 @@ func (m *MAC) configure() {
 	o := &m.opts
 	r := m.regs
 	a := o.MAC
-	// 22.5.11/22.5.12: bytes 0-3 in PALR (byte 0 most significant), 4-5 in
-	// PAUR[31:16]; PAUR[15:0] is the PAUSE type.
+	// 22.5 ENETx_PALR/ENETx_PAUR: bytes 0-3 in PALR (byte 0 most
+	// significant), 4-5 in PAUR[31:16]; PAUR[15:0] is the PAUSE type.
 	r.Write32(regPALR, uint32(a[0])<<24|uint32(a[1])<<16|uint32(a[2])<<8|uint32(a[3]))
 	r.Write32(regPAUR, uint32(a[4])<<24|uint32(a[5])<<16|paurType)
 	r.Write32(regOPD, opdOpcode) // pause duration 0: we never send PAUSE
@@ -192,7 +192,7 @@ func (m *MAC) configure() {
 	r.Write32(regRCR, m.rcrValue(Link{Up: true, Speed: 100, FullDuplex: true}))
 	r.Write32(regTCR, tcrFDEN)
 
-	// 22.5.18: store and forward; a DDR-fed FIFO must never underrun.
+	// 22.5 ENETx_TFWR: store and forward; a DDR-fed FIFO must never underrun.
 	r.Write32(regTFWR, tfwrSTRFWD)
 	r.Write32(regRSFL, 0) // 0 = receive store and forward
 
@@ -206,17 +206,18 @@ func (m *MAC) configure() {
 	r.Write32(regRACC, racc) // PADREM/IPDIS/PRODIS off: the filter sees every frame
 	r.Write32(regTACC, 0)    // no checksum insertion: the stack computes them
 
-	// 22.5.8: the MIB is disabled at reset; clear the counters, then run.
+	// 22.5 ENETx_MIBC: disabled at reset; clear the counters, then run.
 	r.Write32(regMIBC, mibcDIS|mibcCLEAR)
 	r.Write32(regMIBC, 0)
 
-	// 22.5.5: enhanced descriptors, little-endian; ETHEREN stays 0.
+	// 22.5 ENETx_ECR: enhanced descriptors, little-endian; ETHEREN stays 0.
 	ecr := r.Read32(regECR) &^ (ecrETHEREN | ecrMAGICEN | ecrSLEEP)
 	r.Write32(regECR, ecr|ecrEN1588|ecrDBSWP)
 }
 
-// rcrValue is RCR for a link (22.5.9). PADEN stays off: with it the uDMA
-// can stall on zero-length padded frames; CRCFWD stays 0 (FCS kept).
+// rcrValue is RCR for a link (22.5 ENETx_RCR). PADEN stays off: with it
+// the uDMA can stall on zero-length padded frames; CRCFWD stays 0 (FCS
+// kept).
 func (m *MAC) rcrValue(l Link) uint32 {
 	v := m.maxFL<<rcrMaxFLShift | rcrMIIMODE | rcrFCE
 	if !m.opts.MII {
@@ -263,8 +264,8 @@ func (m *MAC) MRBR() int {
 // mrbrFor derives MRBR and FTRL from the ring's buffer size: MRBR is the
 // buffer rounded down to 16 bytes, at most maxMRBR; a whole frame of
 // MaxFrame (plus the SHIFT16 pad) must fit one buffer, and FTRL (at least
-// MAX_FL, 22.5.30) keeps even truncated giants inside one buffer, with a
-// 16-byte margin where the buffer allows it.
+// MAX_FL, 22.5 ENETx_FTRL) keeps even truncated giants inside one buffer,
+// with a 16-byte margin where the buffer allows it.
 func (m *MAC) mrbrFor(bufSize int) (mrbr, ftrl uint32, err error) {
 	if bufSize <= 0 {
 		return 0, 0, fmt.Errorf("enet: RX buffer size %d", bufSize)
@@ -330,8 +331,8 @@ func (m *MAC) Start(rx RXRing, tx TXRing) error {
 }
 
 // Stop disables the MAC: a graceful transmit stop first (TCR.GTS, then
-// EIR.GRA, bounded: IMX6ULRM 22.5.10), so no frame is cut on the wire,
-// then ETHEREN = 0 with interrupts masked. Clearing ETHEREN resets the
+// EIR.GRA, bounded: IMX6ULRM 22.5 ENETx_TCR), so no frame is cut on the
+// wire, then ETHEREN = 0 with interrupts masked. Clearing ETHEREN resets the
 // uDMA's descriptor pointers to RDSR/TDSR, so the rings must be rebuilt
 // before the next Start. It reports whether the graceful stop completed.
 func (m *MAC) Stop() (graceful bool) {
@@ -358,7 +359,7 @@ func (m *MAC) Stop() (graceful bool) {
 
 // SetLink programs duplex and RMII speed for a resolved link (TCR.FDEN,
 // RCR.DRT, RCR.RMII_10T). These may change only while ETHEREN is 0
-// (IMX6ULRM 22.5.10): before Start the values are applied; after Start a
+// (IMX6ULRM 22.5 ENETx_TCR): before Start the values are applied; after Start a
 // change returns ErrRestart and is applied by the next Start.
 func (m *MAC) SetLink(l Link) error {
 	m.mu.Lock()
@@ -446,8 +447,8 @@ func (m *MAC) RXBell() Bell { return Bell{m: m} }
 func (m *MAC) TXBell() Bell { return Bell{m: m, tx: true} }
 
 // RXDoorbell tells the uDMA that empty receive descriptors are available
-// (RDAR, IMX6ULRM 22.5.3), after the full write barrier. Rings call it at
-// most once per batch.
+// (IMX6ULRM 22.5 ENETx_RDAR), after the full write barrier. Rings call it
+// at most once per batch.
 func (m *MAC) RXDoorbell() {
 	if b := m.opts.DoorbellBarrier; b != nil {
 		b()
@@ -457,7 +458,7 @@ func (m *MAC) RXDoorbell() {
 }
 
 // TXDoorbell tells the uDMA that ready transmit descriptors are available
-// (TDAR, IMX6ULRM 22.5.4): it sends every consecutive ready descriptor.
+// (IMX6ULRM 22.5 ENETx_TDAR): it sends every consecutive ready descriptor.
 func (m *MAC) TXDoorbell() {
 	if b := m.opts.DoorbellBarrier; b != nil {
 		b()

@@ -48,8 +48,8 @@ type MDIO struct {
 
 // NewMDIO returns the MDIO interface of the ENET whose registers are regs.
 // ipgHz is the ENET module (IPG) clock; MDC is derived from it to stay at or
-// below 2.5 MHz with at least 10 ns hold time (IMX6ULRM 22.5.7). A zero
-// timeout selects DefaultMDIOTimeout. name is used in reports ("ENET2").
+// below 2.5 MHz with at least 10 ns hold time (IMX6ULRM 22.5 ENETx_MSCR).
+// A zero timeout selects DefaultMDIOTimeout. name is used in reports ("ENET2").
 func NewMDIO(regs Regs, name string, ipgHz uint32, timeout time.Duration) (*MDIO, error) {
 	if regs == nil {
 		return nil, errors.New("enet: NewMDIO: nil Regs")

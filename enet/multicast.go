@@ -8,7 +8,8 @@ import "hash/crc32"
 // hashBit returns the filter bit (0-63) for a destination address: the six
 // most significant bits of the Ethernet CRC-32 of the address, computed
 // LSB-first over its six bytes, without the final inversion (IMX6ULRM
-// 22.6.7.2.3 "Hash table algorithm"; bit 63..32 in GAUR, 31..0 in GALR).
+// 22.6, hash table algorithm of address recognition; Linux fec_main.c
+// computes the same; bits 63..32 in GAUR, 31..0 in GALR).
 func hashBit(addr [6]byte) uint {
 	crc := ^crc32.ChecksumIEEE(addr[:]) // ChecksumIEEE inverts at the end; undo it
 	return uint(crc >> 26)

@@ -7,46 +7,46 @@ package enet
 
 // Register offsets from an ENET instance base (IMX6ULRM 22.5, "ENET memory map").
 const (
-	regEIR  = 0x004 // 22.5.1 Interrupt Event Register (W1C)
-	regEIMR = 0x008 // 22.5.2 Interrupt Mask Register
-	regRDAR = 0x010 // 22.5.3 Receive Descriptor Active Register
-	regTDAR = 0x014 // 22.5.4 Transmit Descriptor Active Register
-	regECR  = 0x024 // 22.5.5 Ethernet Control Register
-	regMMFR = 0x040 // 22.5.6 MII Management Frame Register
-	regMSCR = 0x044 // 22.5.7 MII Speed Control Register
-	regMIBC = 0x064 // 22.5.8 MIB Control Register
-	regRCR  = 0x084 // 22.5.9 Receive Control Register
-	regTCR  = 0x0C4 // 22.5.10 Transmit Control Register
-	regPALR = 0x0E4 // 22.5.11 Physical Address Lower Register
-	regPAUR = 0x0E8 // 22.5.12 Physical Address Upper Register
-	regOPD  = 0x0EC // 22.5.13 Opcode/Pause Duration Register
-	regIAUR = 0x118 // 22.5.14 Descriptor Individual Upper Address (hash)
-	regIALR = 0x11C // 22.5.15 Descriptor Individual Lower Address (hash)
-	regGAUR = 0x120 // 22.5.16 Descriptor Group Upper Address (hash)
-	regGALR = 0x124 // 22.5.17 Descriptor Group Lower Address (hash)
-	regTFWR = 0x144 // 22.5.18 Transmit FIFO Watermark Register
-	regRDSR = 0x180 // 22.5.19 Receive Descriptor Ring Start Register
-	regTDSR = 0x184 // 22.5.20 Transmit Buffer Descriptor Ring Start Register
-	regMRBR = 0x188 // 22.5.21 Maximum Receive Buffer Size Register
-	regRSFL = 0x190 // 22.5.22 Receive FIFO Section Full Threshold
-	regRSEM = 0x194 // 22.5.23 Receive FIFO Section Empty Threshold
-	regRAEM = 0x198 // 22.5.24 Receive FIFO Almost Empty Threshold
-	regRAFL = 0x19C // 22.5.25 Receive FIFO Almost Full Threshold
-	regTSEM = 0x1A0 // 22.5.26 Transmit FIFO Section Empty Threshold
-	regTAEM = 0x1A4 // 22.5.27 Transmit FIFO Almost Empty Threshold
-	regTAFL = 0x1A8 // 22.5.28 Transmit FIFO Almost Full Threshold
-	regTIPG = 0x1AC // 22.5.29 Transmit Inter-Packet Gap
-	regFTRL = 0x1B0 // 22.5.30 Frame Truncation Length
-	regTACC = 0x1C0 // 22.5.31 Transmit Accelerator Function Configuration
-	regRACC = 0x1C4 // 22.5.32 Receive Accelerator Function Configuration
+	regEIR  = 0x004 // Interrupt Event Register (W1C)
+	regEIMR = 0x008 // Interrupt Mask Register
+	regRDAR = 0x010 // Receive Descriptor Active Register
+	regTDAR = 0x014 // Transmit Descriptor Active Register
+	regECR  = 0x024 // Ethernet Control Register
+	regMMFR = 0x040 // MII Management Frame Register
+	regMSCR = 0x044 // MII Speed Control Register
+	regMIBC = 0x064 // MIB Control Register
+	regRCR  = 0x084 // Receive Control Register
+	regTCR  = 0x0C4 // Transmit Control Register
+	regPALR = 0x0E4 // Physical Address Lower Register
+	regPAUR = 0x0E8 // Physical Address Upper Register
+	regOPD  = 0x0EC // Opcode/Pause Duration Register
+	regIAUR = 0x118 // Descriptor Individual Upper Address (hash)
+	regIALR = 0x11C // Descriptor Individual Lower Address (hash)
+	regGAUR = 0x120 // Descriptor Group Upper Address (hash)
+	regGALR = 0x124 // Descriptor Group Lower Address (hash)
+	regTFWR = 0x144 // Transmit FIFO Watermark Register
+	regRDSR = 0x180 // Receive Descriptor Ring Start Register
+	regTDSR = 0x184 // Transmit Buffer Descriptor Ring Start Register
+	regMRBR = 0x188 // Maximum Receive Buffer Size Register
+	regRSFL = 0x190 // Receive FIFO Section Full Threshold
+	regRSEM = 0x194 // Receive FIFO Section Empty Threshold
+	regRAEM = 0x198 // Receive FIFO Almost Empty Threshold
+	regRAFL = 0x19C // Receive FIFO Almost Full Threshold
+	regTSEM = 0x1A0 // Transmit FIFO Section Empty Threshold
+	regTAEM = 0x1A4 // Transmit FIFO Almost Empty Threshold
+	regTAFL = 0x1A8 // Transmit FIFO Almost Full Threshold
+	regTIPG = 0x1AC // Transmit Inter-Packet Gap
+	regFTRL = 0x1B0 // Frame Truncation Length
+	regTACC = 0x1C0 // Transmit Accelerator Function Configuration
+	regRACC = 0x1C4 // Receive Accelerator Function Configuration
 
 	// regsSize is the span of the register file the driver touches
-	// (control block plus the MIB counters, 22.5.33-22.5.79).
+	// (control block plus the MIB block).
 	regsSize = 0x300
 )
 
-// EIR / EIMR bits (IMX6ULRM 22.5.1, 22.5.2). EIR bits are write-1-to-clear;
-// EIMR uses the same layout, 1 = interrupt enabled.
+// EIR / EIMR bits (IMX6ULRM 22.5.1 ENETx_EIR, 22.5.2 ENETx_EIMR). EIR
+// bits are write-1-to-clear; EIMR uses the same layout, 1 = enabled.
 const (
 	IntBABR    = 1 << 30 // babbling receive error (frame > RCR.MAX_FL)
 	IntBABT    = 1 << 29 // babbling transmit error
@@ -71,14 +71,14 @@ const (
 	intData = IntRXF | IntTXF
 )
 
-// RDAR / TDAR (IMX6ULRM 22.5.3, 22.5.4): writing any value sets the active
-// bit; the uDMA clears it when it finds no empty (RX) / ready (TX) descriptor.
+// RDAR / TDAR (IMX6ULRM 22.5, ENETx_RDAR and ENETx_TDAR): writing any
+// value sets the active bit; the uDMA clears it when it finds no empty (RX) / ready (TX) descriptor.
 const (
 	rdarActive = 1 << 24
 	tdarActive = 1 << 24
 )
 
-// ECR bits (IMX6ULRM 22.5.5).
+// ECR bits (IMX6ULRM 22.5 ENETx_ECR).
 const (
 	ecrRESET   = 1 << 0 // self-clearing soft reset of the whole MAC
 	ecrETHEREN = 1 << 1 // enable; cleared by hardware on EBERR
@@ -92,7 +92,8 @@ const (
 	ecrReserved = 0xF << 28
 )
 
-// MMFR fields (IMX6ULRM 22.5.6; clause-22 frame format, IEEE 802.3 22.2.4.5).
+// MMFR fields (IMX6ULRM 22.5 ENETx_MMFR; clause-22 frame format, IEEE
+// 802.3 22.2.4.5).
 const (
 	mmfrST      = 0b01 << 30 // start of frame, clause 22
 	mmfrOpWrite = 0b01 << 28
@@ -103,8 +104,8 @@ const (
 	mmfrData    = 0xFFFF
 )
 
-// MSCR fields (IMX6ULRM 22.5.7). MDC = module clock / ((MII_SPEED+1) * 2)
-// on the ENET (not the older FEC divisor); MII_SPEED = 0 turns MDC off, so
+// MSCR fields (IMX6ULRM 22.5 ENETx_MSCR). MDC = module clock /
+// ((MII_SPEED+1) * 2) on the ENET (not the older FEC divisor); MII_SPEED = 0 turns MDC off, so
 // no MDIO transaction ever completes. ECR.RESET clears this register.
 const (
 	mscrSpeedShift = 1 // MII_SPEED, 6 bits
@@ -115,14 +116,14 @@ const (
 	mdcMaxHz       = 2_500_000 // IEEE 802.3 22.2.2.13: MDC at most 2.5 MHz
 )
 
-// MIBC bits (IMX6ULRM 22.5.8).
+// MIBC bits (IMX6ULRM 22.5 ENETx_MIBC).
 const (
 	mibcDIS   = 1 << 31 // MIB logic disabled (reset value: disabled and idle)
 	mibcIDLE  = 1 << 30 // read-only: MIB block not updating
 	mibcCLEAR = 1 << 29 // clear all counters while set
 )
 
-// RCR fields (IMX6ULRM 22.5.9).
+// RCR fields (IMX6ULRM 22.5 ENETx_RCR).
 const (
 	rcrLOOP       = 1 << 0 // internal loopback; set at reset, must be cleared
 	rcrDRT        = 1 << 1 // disable receive on transmit (half duplex only)
@@ -142,7 +143,7 @@ const (
 	rcrGRS        = 1 << 31
 )
 
-// TCR bits (IMX6ULRM 22.5.10).
+// TCR bits (IMX6ULRM 22.5 ENETx_TCR).
 const (
 	tcrGTS      = 1 << 0 // graceful transmit stop
 	tcrFDEN     = 1 << 2 // full duplex
@@ -152,18 +153,18 @@ const (
 	tcrCRCFWD   = 1 << 9 // 1 = frames carry their own CRC
 )
 
-// PAUR / OPD (IMX6ULRM 22.5.12, 22.5.13).
+// PAUR / OPD (IMX6ULRM 22.5, ENETx_PAUR and ENETx_OPD).
 const (
 	paurType  = 0x8808 // TYPE field of PAUSE frames (read-only)
 	opdOpcode = 0x0001 << 16
 )
 
-// TFWR bits (IMX6ULRM 22.5.18).
+// TFWR bits (IMX6ULRM 22.5 ENETx_TFWR).
 const (
 	tfwrSTRFWD = 1 << 8 // store and forward: whole frame in FIFO before TX
 )
 
-// MRBR (IMX6ULRM 22.5.21): R_BUF_SIZE, bits [13:4], so a multiple of 16
+// MRBR (IMX6ULRM 22.5 ENETx_MRBR): R_BUF_SIZE, bits [13:4], so a multiple of 16
 // (QEMU masks 0x3FF0); it resets to 0 and a 0 loses every frame. The
 // driver caps it at maxMRBR, the value Linux programs, which also fits the
 // narrower field ([10:4]) some ENET documentation gives.
@@ -172,18 +173,18 @@ const (
 	maxMRBR   = 1984
 )
 
-// FTRL (IMX6ULRM 22.5.30): TRUNC_FL, 14 bits; frames longer are truncated
+// FTRL (IMX6ULRM 22.5 ENETx_FTRL): TRUNC_FL, 14 bits; frames longer are truncated
 // and flagged TR. Kept below MRBR so even a giant fits one buffer.
 const ftrlMask = 0x3FFF
 
-// TACC bits (IMX6ULRM 22.5.31).
+// TACC bits (IMX6ULRM 22.5 ENETx_TACC).
 const (
 	taccSHIFT16 = 1 << 0
 	taccIPCHK   = 1 << 3
 	taccPROCHK  = 1 << 4
 )
 
-// RACC bits (IMX6ULRM 22.5.32).
+// RACC bits (IMX6ULRM 22.5 ENETx_RACC).
 const (
 	raccPADREM  = 1 << 0
 	raccIPDIS   = 1 << 1
@@ -192,7 +193,7 @@ const (
 	raccSHIFT16 = 1 << 7 // two zero bytes before the frame: IP header aligned
 )
 
-// MIB counters (IMX6ULRM 22.5.33-22.5.79, offsets 0x200-0x2E0).
+// MIB counters (IMX6ULRM 22.5, MIB block at offsets 0x200-0x2E0).
 const (
 	mibRMON_T_PACKETS   = 0x204
 	mibRMON_T_BC_PKT    = 0x208

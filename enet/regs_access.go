@@ -15,8 +15,8 @@ type Regs interface {
 	Write32(off uint32, v uint32)
 }
 
-// Port identifies one ENET instance of the SoC (IMX6ULRM 2.2 memory map,
-// 3.2 interrupt table: GIC IDs are the SPI number plus 32).
+// Port identifies one ENET instance of the SoC (IMX6ULRM chapter 2 memory
+// map, chapter 3 interrupts: GIC IDs are the SPI number plus 32).
 type Port struct {
 	Index int    // 1 or 2, as in ENET1 / ENET2
 	Base  uint32 // physical base address of the register file

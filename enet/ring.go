@@ -15,7 +15,7 @@ package enet
 // QEMU and hardware agree), preceded by two zero bytes when Options.Shift16.
 type RXRing interface {
 	// DescBase is the bus (physical) address of descriptor 0, 8-byte aligned
-	// (IMX6ULRM 22.5.19 RDSR bits 2:0 are reserved).
+	// (IMX6ULRM 22.5 ENETx_RDSR: bits 2:0 are reserved).
 	DescBase() uint32
 	// Len is the number of descriptors; the last one carries the W bit.
 	Len() int

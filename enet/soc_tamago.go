@@ -15,7 +15,7 @@ import (
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
 
-// CCM clock gates of the ENETs (IMX6ULRM / IMX6ULLRM 18.6.2x CCM_CCGRn;
+// CCM clock gates of the ENETs (IMX6ULRM / IMX6ULLRM chapter 18, CCM_CCGRn;
 // 0b11 = clock on in all modes). The gate moved between the two parts:
 // i.MX6UL gates enet_clk in CCGR3 CG2, i.MX6ULL in CCGR0 CG6 (where the
 // i.MX6UL has CAAM's IPG clock). Linux clk-imx6ul.c agrees; tamago's
@@ -29,7 +29,7 @@ const (
 
 // EnableClocks opens the ENET clock gate and starts the 50 MHz RMII
 // reference clock of port p (ANADIG PLL6 ENET output, driven out on
-// ENETx_TX_CLK: tamago's imx6ul.EnableENETPLL, IMX6ULRM 18.7.x and
+// ENETx_TX_CLK: tamago's imx6ul.EnableENETPLL, IMX6ULRM chapter 18 and
 // IOMUXC_GPR1). It returns the IPG clock for Options.IPGClockHz.
 func EnableClocks(p Port) (ipgHz uint32, err error) {
 	ul, ull := true, true // unknown part (QEMU's model): open both gates

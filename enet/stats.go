@@ -1,6 +1,6 @@
 // stats.go owns the MAC's counters: its own (interrupts, polls, doorbells,
 // EIR error events, link changes), the rings' counters when they keep them,
-// and the hardware MIB block (IMX6ULRM 22.5.33-22.5.79) where it exists.
+// and the hardware MIB block (IMX6ULRM 22.5, 0x200-0x2E0) where it exists.
 
 package enet
 
@@ -111,7 +111,7 @@ func (s MIBStatus) String() string {
 	return "unknown"
 }
 
-// MIB holds the hardware counters (IMX6ULRM 22.5.33-22.5.79). Values are
+// MIB holds the hardware counters (IMX6ULRM 22.5, MIB block). Values are
 // as read; the hardware counters are 32-bit and wrap.
 type MIB struct {
 	Status MIBStatus
