@@ -58,7 +58,19 @@ const (
 
 // Vendor registers.
 const (
-	// KSZ8081RNB, DS00002202 4.x register map: PHY Control 2 (1Fh).
+	// KSZ8081RNB, DS00002202 register map: Operation Mode Strap Override
+	// (16h). The RNB comes out of reset in whatever mode its straps (or
+	// noise on them) chose; force RMII and normal operation, and stop
+	// answering address 0 as a broadcast (two PHYs share the EVK's bus).
+	// Linux micrel.c and Zephyr's ksz8081 driver do the same.
+	kszOMSO         = 0x16
+	kszOMSOFactory  = 1 << 15 // factory test mode
+	kszOMSOBcastOff = 1 << 9  // PHY address 0 is not a broadcast address
+	kszOMSONANDTree = 1 << 5  // NAND tree test mode
+	kszOMSORMII     = 1 << 1  // RMII override
+	kszOMSOMII      = 1 << 0  // MII override
+
+	// KSZ8081RNB, DS00002202 register map: PHY Control 2 (1Fh).
 	kszPHYCtrl2    = 0x1F
 	kszHPMDIX      = 1 << 15 // HP Auto MDI/MDI-X
 	kszRMIIRef50   = 1 << 7  // RMII reference clock select: 50 MHz on XI
@@ -164,6 +176,14 @@ func (p *PHY) Reset() error {
 func (p *PHY) configureVendor() error {
 	switch p.id.Model() {
 	case IDKSZ8081:
+		o, err := p.bus.Read(p.addr, kszOMSO)
+		if err != nil {
+			return err
+		}
+		o = o&^(kszOMSOFactory|kszOMSONANDTree|kszOMSOMII) | kszOMSORMII | kszOMSOBcastOff
+		if err := p.bus.Write(p.addr, kszOMSO, o); err != nil {
+			return err
+		}
 		v, err := p.bus.Read(p.addr, kszPHYCtrl2)
 		if err != nil {
 			return err

@@ -56,7 +56,8 @@ func TestPHYResetStuck(t *testing.T) {
 func TestVendorKSZ8081(t *testing.T) {
 	m, f, _ := newTestMAC(t, nil)
 	k := newFakePHY(IDKSZ8081 | 4)
-	k.defaults = map[int]uint16{kszPHYCtrl2: 0x0020} // another LED mode
+	// Another LED mode, and straps that chose MII and NAND-tree test mode.
+	k.defaults = map[int]uint16{kszPHYCtrl2: 0x0020, kszOMSO: kszOMSOMII | kszOMSONANDTree}
 	f.bus.phys[2] = k
 	p := probeTestPHY(t, m, 2, PHYConfig{RefClk50MHz: true})
 	if err := p.Init(); err != nil {
@@ -65,6 +66,9 @@ func TestVendorKSZ8081(t *testing.T) {
 	w := k.writes[kszPHYCtrl2]
 	if len(w) != 1 || w[0]&kszRMIIRef50 == 0 || w[0]&kszHPMDIX == 0 || w[0]&kszLEDModeMask != kszLEDMode01 {
 		t.Errorf("PHY Control 2 writes %x", w)
+	}
+	if o := k.writes[kszOMSO]; len(o) != 1 || o[0] != kszOMSORMII|kszOMSOBcastOff {
+		t.Errorf("strap override writes %x, want RMII override and broadcast off only", o)
 	}
 	// 25 MHz crystal boards keep bit 7 clear.
 	k.writes = map[int][]uint16{}
