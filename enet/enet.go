@@ -137,7 +137,7 @@ func New(opts Options) (*MAC, error) {
 		opts:   opts,
 		regs:   opts.Regs,
 		maxFL:  uint32(opts.MaxFrame),
-		imask:  intData | IntEBERR,
+		imask:  intData | intErrors, // errors interrupt too: counted and acknowledged at once
 		notify: make(chan struct{}, 1),
 		link:   Link{Up: false},
 	}

@@ -140,7 +140,7 @@ func TestStartSequence(t *testing.T) {
 	if f.reg(regRDSR) != rx.base || f.reg(regTDSR) != tx.base {
 		t.Errorf("RDSR/TDSR = %#x/%#x", f.reg(regRDSR), f.reg(regTDSR))
 	}
-	if f.reg(regEIMR) != IntRXF|IntTXF|IntEBERR {
+	if f.reg(regEIMR) != intData|intErrors {
 		t.Errorf("EIMR = %#08x", f.reg(regEIMR))
 	}
 	if !m.Enabled() {

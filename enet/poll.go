@@ -38,8 +38,8 @@ func (m *MAC) ISR() {
 // RX refills), then up to Budget RX frames. It reports whether the budget
 // was used up, i.e. whether another pass may find work. Each pass first
 // acknowledges RXF/TXF (frames this pass will see need no interrupt once
-// unmasked; one completing later sets them again) and counts the EIR
-// error events that do not interrupt. EBERR stays with the ISR.
+// unmasked; one completing later sets them again) and counts EIR error
+// events not yet taken by the ISR (all of them under RunPolled).
 func (m *MAC) Poll() (more bool) {
 	m.mu.Lock()
 	rx, tx, started := m.rx, m.tx, m.started
@@ -48,7 +48,7 @@ func (m *MAC) Poll() (more bool) {
 		return false
 	}
 	m.st.polls.Add(1)
-	if ev := m.regs.Read32(regEIR) & (intData | intErrors&^IntEBERR); ev != 0 {
+	if ev := m.regs.Read32(regEIR) & (intData | intErrors); ev != 0 {
 		m.regs.Write32(regEIR, ev)
 		m.st.countErrors(ev)
 	}
