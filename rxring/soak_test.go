@@ -30,6 +30,7 @@ type expectTx struct {
 type soakResult struct {
 	injected, delivered, errInjected, fwdRefused, copyRefused, sent uint64
 	rx                                                              rxring.Stats
+	model                                                           noncoherent.Counters
 }
 
 type xs struct{ s uint64 }
@@ -153,7 +154,10 @@ func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 		}
 	}
 	// Drain: let the device deliver what it holds and the rings settle.
-	for idle := 0; idle < 3; {
+	for idle, spins := 0, 0; idle < 3; spins++ {
+		if spins > 10000 {
+			t.Fatalf("%v: ring stalled with %d frames held by the device", c, g.dev.Backlog())
+		}
 		g.sys.Quiesce()
 		if pass(rxring.MaxSize) == 0 && g.dev.Backlog() == 0 {
 			idle++
@@ -162,7 +166,11 @@ func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 		}
 	}
 	res.rx = g.rx.Stats()
+	res.model = g.sys.C
 	g.shutdown()
+	if res.model.StaleFills != 0 {
+		t.Fatalf("%v: %d invalidations not ordered after the ownership check", c, res.model.StaleFills)
+	}
 	if head != len(fifo) {
 		t.Fatalf("%v: %d queued frames never transmitted", c, len(fifo)-head)
 	}
@@ -196,6 +204,7 @@ func TestSoak(t *testing.T) {
 		per /= 10
 	}
 	total := uint64(0)
+	var events noncoherent.Counters
 	for i, size := range sizes {
 		for j, m := range soakMixes {
 			c := rigCfg{seed: uint64(1 + i*16 + j), rxSize: size, txSize: []int{2, 16, 64, 512}[(i+j)%4]}
@@ -206,12 +215,21 @@ func TestSoak(t *testing.T) {
 			}
 			res := runSoak(t, c, frames, m)
 			total += res.injected
+			events.Evictions += res.model.Evictions
+			events.Writebacks += res.model.Writebacks
+			events.SpecFills += res.model.SpecFills
+			events.StaleDescLoads += res.model.StaleDescLoads
 			if res.delivered == 0 || (m.fwd > 0 && res.sent == 0) {
 				t.Fatalf("%v: nothing flowed: %+v", c, res)
 			}
 		}
 	}
-	t.Logf("soak: %d frames, zero corruption, zero leaks", total)
+	// The model must have been hostile, or the run proves nothing.
+	if events.Evictions == 0 || events.Writebacks == 0 || events.SpecFills == 0 || events.StaleDescLoads == 0 {
+		t.Fatalf("model events too tame: %+v", events)
+	}
+	t.Logf("soak: %d frames, zero corruption, zero leaks; model: %d evictions (%d dirty write-backs), %d speculative fills, %d early descriptor loads",
+		total, events.Evictions, events.Writebacks, events.SpecFills, events.StaleDescLoads)
 }
 
 // TestPoolExhaustion starves the pool: completions are rare, so forwarding

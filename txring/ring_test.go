@@ -230,7 +230,12 @@ func TestSoak(t *testing.T) {
 			return int(x % uint64(n))
 		}
 		seq := uint64(0)
-		for frames < 60000*(i+1) {
+		for stalled := 0; frames < 60000*(i+1); stalled++ {
+			if _, n := g.sys.Errors(); n > 0 || stalled > 100000 {
+				msgs, _ := g.sys.Errors()
+				t.Fatalf("ring %d: stalled at %d frames (%d passes without progress) or model violations: %v", size, frames, stalled, msgs)
+			}
+			before := frames
 			for range 1 + rnd(size) {
 				seq++
 				n := noncoherent.TestFrameMin + rnd(noncoherent.TestFrameMax-noncoherent.TestFrameMin+1)
@@ -258,6 +263,9 @@ func TestSoak(t *testing.T) {
 			g.dev.Step(rnd(size + 1))
 			if rnd(3) == 0 {
 				g.tx.Reclaim(1 + rnd(size))
+			}
+			if frames > before {
+				stalled = 0
 			}
 		}
 		g.finish()

@@ -6,6 +6,7 @@
 # moved on: fix the table below). Prints a table; exits 1 if a mutant lives.
 #
 # Usage: scripts/mutation/run.sh            (from anywhere inside the repo)
+#        ONLY='tx wmb' scripts/mutation/run.sh   (mutants whose name contains it)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,6 +38,7 @@ printf '%-34s %-16s %s\n' "----------------------------------" "----------------
 survivors=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name file action pattern repl <<<"$m"
+  if [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]]; then continue; fi
   copy_tree
   f="$work/m/$file"
   n=$(grep -cF -- "$pattern" "$f" || true)
@@ -54,7 +56,7 @@ for m in "${mutants[@]}"; do
     echo "mutation.sh: '$name' left $file unchanged" >&2
     exit 2
   fi
-  out=$(cd "$work/m" && GOFLAGS=-mod=mod timeout 600 go test -count=1 -failfast -run "$tests" ./rxring/ ./txring/ 2>&1) && rc=0 || rc=$?
+  out=$(cd "$work/m" && GOFLAGS=-mod=mod timeout 300 go test -count=1 -failfast -run "$tests" ./rxring/ ./txring/ 2>&1) && rc=0 || rc=$?
   first=$(printf '%s\n' "$out" | grep -m1 -E '_test\.go:[0-9]+:' | sed -E 's/^[[:space:]]+//' | cut -c1-110 || true)
   if [ $rc -eq 0 ]; then
     printf '%-34s %-16s %s\n' "$name" "SURVIVED" "-"
@@ -71,4 +73,4 @@ if [ $survivors -ne 0 ]; then
   echo "mutation.sh: $survivors mutant(s) survived" >&2
   exit 1
 fi
-echo "mutation.sh: all ${#mutants[@]} mutants killed"
+echo "mutation.sh: no mutant survived"
