@@ -73,7 +73,7 @@ type Stats struct {
 	Fresh     uint64 // pages handed out by Get
 	Recycled  uint64 // pages returned to the free list at their last Unref
 	Exhausted uint64 // Get calls that found no free page
-	BadUnref  uint64 // Unref of a free page (a caller's bug, ignored)
+	BadUnref  uint64 // Ref/Unref of a free or unknown page (a caller's bug, ignored)
 }
 
 // Pool hands out pages of one region. Get, Ref, Unref and Stats are safe
@@ -137,14 +137,31 @@ func (p *Pool) Get() (pg Page, ok bool) {
 	return Page(i), true
 }
 
-// Ref adds a reference to a page in use.
-func (p *Pool) Ref(pg Page) { p.refs[pg].Add(1) }
+// Ref adds a reference to a page in use. A page that is not in use (or
+// not of this pool) is a caller's bug: counted in BadUnref, ignored.
+func (p *Pool) Ref(pg Page) {
+	if int(pg) >= len(p.refs) || p.refs[pg].Load() <= 0 {
+		p.badUnref.Add(1)
+		return
+	}
+	p.refs[pg].Add(1)
+}
 
-// Refs is the page's current reference count.
-func (p *Pool) Refs(pg Page) int32 { return p.refs[pg].Load() }
+// Refs is the page's current reference count (0 for a free or unknown page).
+func (p *Pool) Refs(pg Page) int32 {
+	if int(pg) >= len(p.refs) {
+		return 0
+	}
+	return p.refs[pg].Load()
+}
 
 // Unref drops a reference; the last one returns the page to the free list.
+// Dropping a reference nobody holds is counted in BadUnref and ignored.
 func (p *Pool) Unref(pg Page) {
+	if int(pg) >= len(p.refs) {
+		p.badUnref.Add(1)
+		return
+	}
 	switch r := p.refs[pg].Add(-1); {
 	case r > 0:
 		return

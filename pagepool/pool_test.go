@@ -173,3 +173,42 @@ func TestUncached(t *testing.T) {
 	}
 	t.Fatal("no 32-byte aligned offset in 128 bytes")
 }
+
+func TestBadHandlesIgnored(t *testing.T) {
+	p, _ := newPool(t, 2, nil)
+	p.Ref(pagepool.NoPage)
+	p.Unref(pagepool.NoPage)
+	p.Release(pagepool.Buf{Page: 5})
+	p.Ref(1) // free page
+	if s := p.Stats(); s.BadUnref != 4 || s.InFlight != 0 || p.Refs(1) != 0 || p.Refs(pagepool.NoPage) != 0 {
+		t.Fatalf("bad handles changed state: %+v", s)
+	}
+}
+
+// TestConcurrentRefcounts: an RX poller and a TX completer on different
+// goroutines share pages; run with -race too.
+func TestConcurrentRefcounts(t *testing.T) {
+	p, _ := newPool(t, 64, nil)
+	ch := make(chan pagepool.Page, 64)
+	done := make(chan struct{})
+	go func() {
+		for pg := range ch {
+			p.Unref(pg)
+		}
+		close(done)
+	}()
+	for range 20000 {
+		pg, ok := p.Get()
+		if !ok {
+			continue
+		}
+		p.Ref(pg)
+		ch <- pg
+		p.Unref(pg)
+	}
+	close(ch)
+	<-done
+	if s := p.Stats(); s.InFlight != 0 || s.BadUnref != 0 || s.Fresh != s.Recycled {
+		t.Fatalf("concurrent refcounting lost pages: %+v", s)
+	}
+}

@@ -50,6 +50,9 @@ func (f *Frame) Ext() uint32 { return f.ext }
 // (pagepool.Pool.Release, or a TX ring on completion). The ring will not
 // give this half back to the device while the reference is held.
 func (f *Frame) Ref() pagepool.Buf {
+	if f.b == nil { // the callback returned: nothing to refer to
+		return pagepool.Buf{Page: pagepool.NoPage}
+	}
 	f.r.pool.Ref(f.page)
 	f.refs++
 	return pagepool.Buf{Page: f.page, Off: uint16(f.off), Len: uint16(len(f.b))}

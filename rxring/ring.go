@@ -156,7 +156,9 @@ func (r *Ring) arm(i int) {
 
 // Poll handles up to budget completed descriptors, lending each good frame
 // to fn, and returns how many descriptors it consumed. It rings the
-// doorbell once at the end if it gave any descriptor back.
+// doorbell once at the end if it gave any descriptor back. fn must not keep
+// f or f.Bytes() after returning (take f.Ref() instead); a nil fn drops
+// every frame.
 func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
 	if r.closed {
 		return 0
@@ -226,7 +228,10 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 	f := &r.frame
 	f.b = r.pool.Bytes(s.page, s.off, flen)
 	f.page, f.off, f.ext, f.refs = s.page, s.off, ext, 0
-	v := fn(f)
+	v := Drop
+	if fn != nil {
+		v = fn(f)
+	}
 	refs := f.refs
 	f.b = nil
 	r.stats.Frames++
