@@ -132,6 +132,25 @@ func TestTCPInvalidSegments(t *testing.T) {
 		c.cseq += 5
 		c.expect(false, flagSYN|flagACK, 0, Drop)
 	})
+	t.Run("RST before the SYN-ACK must acknowledge the SYN", func(t *testing.T) {
+		c := newConv(t)
+		c.expect(true, flagSYN, 0, Pass)
+		c.expect(false, flagRST, 0, Drop)
+		c.cseq += 9
+		c.expect(false, flagRST|flagACK, 0, Drop)
+		c.cseq -= 9
+		if c.e.ct.e[c.e.ct.head].tcp.closed() {
+			t.Error("a bad RST closed the state")
+		}
+	})
+	t.Run("SYN retransmission", func(t *testing.T) {
+		c := newConv(t)
+		c.expect(true, flagSYN, 0, Pass)
+		c.cseq-- // same ISN again
+		c.expect(true, flagSYN, 0, Pass)
+		c.cseq += 1000 // another ISN on the same 4-tuple while opening
+		c.expect(true, flagSYN, 0, Drop)
+	})
 	t.Run("refused with RST", func(t *testing.T) {
 		c := newConv(t)
 		c.expect(true, flagSYN, 0, Pass)
@@ -154,9 +173,26 @@ func TestTCPInvalidSegments(t *testing.T) {
 		c.expect(false, flagACK, 0, Drop)
 		c.cseq -= 1 << 30
 		c.expect(false, flagACK, 100, Pass)
-		// A retransmission (old seq within a window) is fine.
+		// A retransmission (old seq within a window) is fine; a segment
+		// far behind everything sent is not.
 		c.sseq -= 100
 		c.expect(false, flagACK, 100, Pass)
+		c.sseq -= 1 << 22 // the client's window is 1 MiB (8192 << 7)
+		c.expect(false, flagACK, 100, Drop)
+	})
+	t.Run("window scaling needs both SYNs", func(t *testing.T) {
+		c := newConv(t)
+		c.swscale = -1 // the server does not offer it: no scaling either way
+		c.expect(true, flagSYN, 0, Pass)
+		c.expect(false, flagSYN|flagACK, 0, Pass)
+		c.expect(true, flagACK, 0, Pass) // client window 8192, unscaled
+		sent := 0
+		for ; sent < 600 && c.send(false, flagACK, 1400).Action == Pass; sent++ {
+		}
+		// 8192 + seqSlack (65535) bytes fit: 52 whole segments, not 600.
+		if sent != 52 {
+			t.Errorf("%d segments of 1400 passed beyond an unscaled 8192-byte window", sent)
+		}
 	})
 	t.Run("window scaling allows large windows", func(t *testing.T) {
 		c := newConv(t)
@@ -208,6 +244,26 @@ func TestUDPAndICMPStates(t *testing.T) {
 	now += int64(3*time.Minute + time.Second)
 	if v := dec(udp4(server, client, 53, 5353), inWAN); v.Action != Drop {
 		t.Fatal("UDP state outlived its timeout")
+	}
+}
+
+func TestExpiredStatesReclaimedWithoutLookups(t *testing.T) {
+	e := newEngine(t, statefulRules, Options{})
+	f := udp4("10.0.0.0", server, 1024, 53)
+	for i := 0; i < 100; i++ {
+		e.Decide(udpFlow(f, uint32(i)), at(inLAN, int64(i)))
+	}
+	if s := e.Snapshot(); s.States != 100 {
+		t.Fatalf("%d states", s.States)
+	}
+	// Unrelated, stateless frames after the UDP timeout reclaim the
+	// expired states a few at a time.
+	later := int64(31 * time.Second)
+	for i := 0; i < 60; i++ {
+		e.Decide(arpFrame(), at(inLAN, later+int64(i)))
+	}
+	if s := e.Snapshot(); s.States != 0 {
+		t.Errorf("%d expired states left after 60 frames", s.States)
 	}
 }
 

@@ -73,7 +73,11 @@ func ipv6(src, dst string, proto uint8, l4 []byte, exts ...ext) []byte {
 			next = exts[i+1].typ
 		}
 		h := []byte{next, 0}
-		if e.typ != 44 {
+		switch e.typ {
+		case 44:
+		case 51: // AH counts 4-octet units, minus 2 (RFC 4302 2.2)
+			h[1] = byte((len(e.body)+2)/4 - 2)
+		default:
 			h[1] = byte((len(e.body)+2)/8 - 1)
 		}
 		chain = append(chain, h...)

@@ -134,6 +134,7 @@ func TestMatchIPv4OptionsAndIPv6Extensions(t *testing.T) {
 		{"ipv4 options", ether(etIPv4, ipv4("1.1.1.1", "2.2.2.2", protoTCP, seg, ip4opt{options: opts})), inLAN, Pass, 0},
 		{"ipv6 hop-by-hop + dstopts", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, hop, dst)), inLAN, Pass, 0},
 		{"ipv6 hop-by-hop not first", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, dst, hop)), inLAN, Drop, -1},
+		{"ipv6 AH then dstopts", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, ext{typ: 51, body: make([]byte, 22)}, dst)), inLAN, Pass, 0},
 		{"ipv6 atomic fragment", ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, seg, fragExt(0, false, 9))), inLAN, Pass, 0},
 	})
 }
@@ -158,6 +159,7 @@ func TestMalformedFrames(t *testing.T) {
 		{"total length beyond frame", mut(good, func(b []byte) { b[16] = 0xff })},
 		{"total length below ihl", mut(good, func(b []byte) { b[16], b[17] = 0, 10 })},
 		{"wrong version", mut(good, func(b []byte) { b[14] = 0x65 })},
+		{"ipv4 reserved flag", mut(good, func(b []byte) { b[14+6] |= 0x80 })},
 		{"tcp data offset below 5", mut(good, func(b []byte) { b[14+20+12] = 0x40 })},
 		{"tcp data offset beyond segment", mut(good, func(b []byte) { b[14+20+12] = 0xf0 })},
 		{"tcp header cut", good[:14+20+10]},

@@ -61,6 +61,28 @@ func TestReloadRechecksStates(t *testing.T) {
 	}
 }
 
+func TestReloadStatelessPassPurgesState(t *testing.T) {
+	e := newEngine(t, "pass in on lan proto udp keep state\n", Options{})
+	e.Decide(udp4(client, server, 5353, 53), at(inLAN, 1))
+	// UDP is still passed, but only statelessly from the LAN: replies from
+	// the WAN must no longer ride on the old state.
+	e.Reload([]byte("pass in on lan proto udp\n"))
+	if v := e.Decide(udp4(server, client, 53, 5353), at(inWAN, 2)); v.Action != Drop {
+		t.Errorf("reply passed by a state the new rules would not create (%v)", v.Reason)
+	}
+}
+
+func TestReloadDropsFollowedFragments(t *testing.T) {
+	e := newEngine(t, "pass proto udp\n", Options{})
+	first := ether(etIPv4, ipv4(client, server, protoUDP, udpSeg(1, 53, 24), ip4opt{id: 4, more: true}))
+	later := ether(etIPv4, ipv4(client, server, protoUDP, make([]byte, 16), ip4opt{id: 4, fragOff: 32}))
+	e.Decide(first, at(inLAN, 1))
+	e.Reload([]byte("drop proto udp\n"))
+	if v := e.Decide(later, at(inLAN, 2)); v.Action != Drop || v.Reason != ReasonFragOrphan {
+		t.Errorf("later fragment after reload: %v %v", v.Action, v.Reason)
+	}
+}
+
 func TestReloadChangesManagementClass(t *testing.T) {
 	e := newEngine(t, "pass in on lan proto tcp keep state\n", Options{})
 	e.Decide(tcp4(client, server, 4000, 22, flagSYN), at(inLAN, 1))
