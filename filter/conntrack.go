@@ -12,16 +12,19 @@ type ctKey struct {
 	pa, pb uint16 // their ports; ICMP echo: the id in both
 	proto  uint8
 	family uint8
+	// VLAN ids (0 if untagged): the same addresses in two VLANs are two
+	// networks, and a reply must come back in the VLAN it was asked in.
+	vlan [maxVLANTags]uint16
 }
 
 func (k ctKey) reverse() ctKey {
-	return ctKey{a: k.b, b: k.a, pa: k.pb, pb: k.pa, proto: k.proto, family: k.family}
+	return ctKey{a: k.b, b: k.a, pa: k.pb, pb: k.pa, proto: k.proto, family: k.family, vlan: k.vlan}
 }
 
 // keyOf builds the key of p as sent (p's source as originator). ok is
 // false for packets that cannot have a state (ICMP other than echo).
 func keyOf(p *pkt) (k ctKey, ok bool) {
-	k = ctKey{a: p.src, b: p.dst, proto: p.proto, family: p.family}
+	k = ctKey{a: p.src, b: p.dst, proto: p.proto, family: p.family, vlan: p.vlan}
 	switch {
 	case p.hasPorts:
 		k.pa, k.pb = p.sport, p.dport
@@ -110,7 +113,9 @@ func (t *ctTable) bucketOf(k *ctKey) uint64 {
 	if b.less(a) || a == b && pb < pa {
 		a, b, pa, pb = b, a, pb, pa
 	}
-	h := hashWords(t.seed, a.hi, a.lo, b.hi, b.lo, uint64(pa)<<32|uint64(pb)<<16|uint64(k.proto)<<8|uint64(k.family))
+	h := hashWords(t.seed, a.hi, a.lo, b.hi, b.lo,
+		uint64(pa)<<48|uint64(pb)<<32|uint64(k.vlan[0])<<20|uint64(k.vlan[1])<<8|uint64(k.proto),
+		uint64(k.family))
 	return h & t.mask
 }
 

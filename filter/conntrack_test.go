@@ -433,3 +433,17 @@ pass in on lan proto tcp keep state
 		t.Fatalf("after expiry: %v", v.Reason)
 	}
 }
+
+func TestStatesAreKeptPerVLAN(t *testing.T) {
+	e := newEngine(t, "pass in on lan proto udp keep state\n", Options{})
+	e.Decide(tag(udp4(client, server, 5353, 53), 0x8100, 10), at(inLAN, 1))
+	if v := e.Decide(tag(udp4(server, client, 53, 5353), 0x8100, 20), at(inWAN, 2)); v.Action != Drop {
+		t.Error("reply in VLAN 20 passed by a VLAN 10 state")
+	}
+	if v := e.Decide(udp4(server, client, 53, 5353), at(inWAN, 3)); v.Action != Drop {
+		t.Error("untagged reply passed by a VLAN 10 state")
+	}
+	if v := e.Decide(tag(udp4(server, client, 53, 5353), 0x8100, 10), at(inWAN, 4)); v.Action != Pass || !v.State {
+		t.Error("reply in VLAN 10 not passed by its state")
+	}
+}

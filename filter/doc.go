@@ -61,7 +61,8 @@
 // (implied flags S/SA, unless flags is given). TCP states follow the
 // handshake and teardown and check sequence and acknowledgment numbers
 // against the windows seen (loosely, with window scaling); UDP and other
-// protocols by address and port; ICMP echo by identifier. ICMP errors
+// protocols by address and port; ICMP echo by identifier. States (and
+// followed fragments) belong to the VLAN they were made in. ICMP errors
 // quoting a tracked flow pass with it. mgmt marks a rule's states as
 // management traffic, as is any state to or from self: those may use a
 // reserved share of the table (Options.MgmtReserve), so a table full of
@@ -79,6 +80,9 @@
 // packets and bytes; per action and per drop reason (malformed,
 // fragment-policy, fragment-orphan, state-table-full, rate-limit,
 // source-route, bad-state, default-policy, rule) it counts frames.
+//
+// Checksums are not verified: the end hosts do that. A segment with a bad
+// checksum can advance a TCP state, as in pf.
 //
 // # Reload
 //

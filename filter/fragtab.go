@@ -11,6 +11,7 @@ type fragEntry struct {
 	family   uint8
 	proto    uint8
 	id       uint32
+	vlan     [maxVLANTags]uint16
 	src, dst addr
 	rule     int32
 	gen      uint32
@@ -39,7 +40,8 @@ func (t *fragTable) set(p *pkt) []fragEntry {
 }
 
 func (e *fragEntry) is(p *pkt) bool {
-	return e.used && e.id == p.fragID && e.proto == p.proto && e.family == p.family && e.src == p.src && e.dst == p.dst
+	return e.used && e.id == p.fragID && e.proto == p.proto && e.family == p.family &&
+		e.src == p.src && e.dst == p.dst && e.vlan == p.vlan
 }
 
 // remember records that the datagram of first fragment p passed by rule.
@@ -55,7 +57,7 @@ func (t *fragTable) remember(p *pkt, rule int32, gen uint32, log bool, expires i
 			v = i
 		}
 	}
-	set[v] = fragEntry{used: true, family: p.family, proto: p.proto, id: p.fragID,
+	set[v] = fragEntry{used: true, family: p.family, proto: p.proto, id: p.fragID, vlan: p.vlan,
 		src: p.src, dst: p.dst, rule: rule, gen: gen, log: log, expires: expires}
 }
 

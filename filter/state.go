@@ -129,7 +129,7 @@ func isICMPError(family, typ uint8) bool {
 // and was sent by the error's addressee.
 func (e *Engine) relatedError(pr *Program, p *pkt, frame []byte, now int64) (Verdict, bool) {
 	var in pkt
-	in.family = p.family
+	in.family, in.vlan = p.family, p.vlan
 	if !decodeQuoted(frame[p.l4off+8:p.l3end], &in) || in.src != p.dst {
 		return Verdict{}, false
 	}
