@@ -33,8 +33,8 @@ copy_tree() {
 }
 
 tests='^(TestSoak|TestPoolExhaustion)$'
-printf '%-34s %-16s %s\n' "MUTANT (removed from real source)" "RESULT" "FIRST FAILURE"
-printf '%-34s %-16s %s\n' "----------------------------------" "----------------" "-------------"
+printf '%-38s %-16s %s\n' "MUTANT (removed from real source)" "RESULT" "FIRST FAILURE"
+printf '%-38s %-16s %s\n' "--------------------------------------" "----------------" "-------------"
 survivors=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name file action pattern repl <<<"$m"
@@ -59,10 +59,10 @@ for m in "${mutants[@]}"; do
   out=$(cd "$work/m" && GOFLAGS=-mod=mod timeout 300 go test -count=1 -failfast -run "$tests" ./rxring/ ./txring/ 2>&1) && rc=0 || rc=$?
   first=$(printf '%s\n' "$out" | grep -m1 -E '_test\.go:[0-9]+:' | sed -E 's/^[[:space:]]+//' | cut -c1-110 || true)
   if [ $rc -eq 0 ]; then
-    printf '%-34s %-16s %s\n' "$name" "SURVIVED" "-"
+    printf '%-38s %-16s %s\n' "$name" "SURVIVED" "-"
     survivors=$((survivors + 1))
   elif printf '%s\n' "$out" | grep -q -E '^(FAIL|--- FAIL)'; then
-    printf '%-34s %-16s %s\n' "$name" "killed (FAIL)" "$first"
+    printf '%-38s %-16s %s\n' "$name" "killed (FAIL)" "$first"
   else
     printf '%s\n' "$out" | tail -20 >&2
     echo "mutation.sh: '$name' did not build or timed out (rc $rc)" >&2
