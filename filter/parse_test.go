@@ -192,3 +192,16 @@ func TestParseSettings(t *testing.T) {
 		t.Errorf("empty file default %v, want drop", rs.Default)
 	}
 }
+
+func TestParseCRLFAndErrorCap(t *testing.T) {
+	rs, err := Parse("w", []byte("table <a> {\r\n 10.0.0.0/8\r\n}\r\npass from <a>\r\n"))
+	if err != nil || len(rs.Rules) != 1 || len(rs.Tables["a"].Prefixes) != 1 {
+		t.Fatalf("CRLF file: %v", err)
+	}
+	bad := strings.Repeat("frobnicate\n", 25)
+	_, err = Parse("many", []byte(bad))
+	list, ok := err.(ErrorList)
+	if !ok || len(list) != maxErrors || list[maxErrors-1].Pos.Line != maxErrors {
+		t.Fatalf("got %d errors (%v), want the first %d", len(list), err, maxErrors)
+	}
+}
