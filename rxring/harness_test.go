@@ -29,6 +29,7 @@ type rigCfg struct {
 	pages          int
 	rxSize, txSize int
 	bufSize        int
+	shift16        bool
 	model          func(*noncoherent.Config)
 }
 
@@ -52,12 +53,12 @@ func newRig(t testing.TB, c rigCfg) *rig {
 		c.bufSize = rxring.DefaultBufSize
 	}
 	dev, err := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: c.rxSize,
-		TxSize: c.txSize, MRBR: c.bufSize, FCS: true, Backlog: 2 * rxring.MaxSize})
+		TxSize: c.txSize, MRBR: c.bufSize, FCS: true, Shift16: c.shift16, Backlog: 2 * rxring.MaxSize})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rx, err := rxring.New(rxring.Options{Size: c.rxSize, Pool: pool, Desc: rxd,
-		Doorbell: dev.RxDoorbell(), BufSize: c.bufSize, FCS: true})
+		Doorbell: dev.RxDoorbell(), BufSize: c.bufSize, FCS: true, Shift16: c.shift16})
 	if err != nil {
 		t.Fatal(err)
 	}

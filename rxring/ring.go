@@ -42,6 +42,11 @@ type Options struct {
 	// FCS says the data length includes the 4 FCS bytes (RCR.CRCFWD = 0,
 	// and always under QEMU); the ring strips them.
 	FCS bool
+	// Shift16 says the MAC writes two bytes before each frame and counts
+	// them (RACC.SHIFT16), which aligns the IP header. Frames then start 2
+	// bytes into their buffer, so a TX ring needing 16-byte aligned buffers
+	// cannot take them by reference (txring.EnqueueRef refuses: copy them).
+	Shift16 bool
 }
 
 // Stats counts the ring's work. Read it from the polling goroutine.
@@ -76,6 +81,7 @@ type Ring struct {
 	next    int
 	bufSize int
 	fcs     int
+	shift   int
 	spare   pagepool.Page // a page taken ahead for a refill, or NoPage
 	inFrag  bool
 	closed  bool
@@ -107,6 +113,9 @@ func New(o Options) (*Ring, error) {
 		slots: make([]slot, o.Size), bufSize: o.BufSize, spare: pagepool.NoPage}
 	if o.FCS {
 		r.fcs = 4
+	}
+	if o.Shift16 {
+		r.shift = 2
 	}
 	r.frame.r = r
 	for i := range r.slots {
@@ -204,7 +213,7 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 		r.stats.Continued++
 		return true
 	}
-	flen, class := classify(st, ext, length, r.bufSize, r.fcs)
+	flen, class := classify(st, ext, length, r.bufSize, r.fcs+r.shift)
 	if class != OK {
 		r.inFrag = class == Fragment
 		r.stats.Errors[class]++
@@ -222,12 +231,13 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 		}
 		r.spare = pg
 	}
-	r.pool.SyncForCPU(s.page, s.off, flen)
-	r.stats.CPULines += uint64(pagepool.Lines(s.off, flen))
+	start := s.off + r.shift
+	r.pool.SyncForCPU(s.page, start, flen)
+	r.stats.CPULines += uint64(pagepool.Lines(start, flen))
 
 	f := &r.frame
-	f.b = r.pool.Bytes(s.page, s.off, flen)
-	f.page, f.off, f.ext, f.refs = s.page, s.off, ext, 0
+	f.b = r.pool.Bytes(s.page, start, flen)
+	f.page, f.off, f.ext, f.refs = s.page, start, ext, 0
 	v := Drop
 	if fn != nil {
 		v = fn(f)
@@ -249,7 +259,7 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 	// write stale CPU data over the device's next frame. The same half can
 	// only have been written through the lent bytes; another half's past is
 	// not ours, so all of it is cleaned.
-	dirty := flen
+	dirty := r.shift + flen
 	switch {
 	case refs == 0: // nobody kept this half: it goes straight back
 		r.stats.Reuses++

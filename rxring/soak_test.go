@@ -6,10 +6,12 @@
 package rxring_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/rxring"
+	"github.com/fosbury-net/fosbury/txring"
 )
 
 // mix is a traffic profile, all in per mille of frames.
@@ -29,6 +31,7 @@ type expectTx struct {
 
 type soakResult struct {
 	injected, delivered, errInjected, fwdRefused, copyRefused, sent uint64
+	fwdCopied                                                       uint64
 	rx                                                              rxring.Stats
 	model                                                           noncoherent.Counters
 }
@@ -98,9 +101,16 @@ func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 		case r < m.drop+m.fwd:
 			ref := f.Ref()
 			fifo = append(fifo, expectTx{seq, len(b), dst}) // the device may send at once
-			if err := g.tx.EnqueueRef(ref); err != nil {
-				fifo = fifo[:len(fifo)-1]
+			err := g.tx.EnqueueRef(ref)
+			if errors.Is(err, txring.ErrBadBuf) { // SHIFT16: not aligned for the uDMA
 				g.pool.Release(ref)
+				err = g.tx.EnqueueCopy(b)
+				res.fwdCopied++
+			} else if err != nil {
+				g.pool.Release(ref)
+			}
+			if err != nil {
+				fifo = fifo[:len(fifo)-1]
 				res.fwdRefused++
 				return rxring.Drop
 			}
@@ -230,6 +240,19 @@ func TestSoak(t *testing.T) {
 	}
 	t.Logf("soak: %d frames, zero corruption, zero leaks; model: %d evictions (%d dirty write-backs), %d speculative fills, %d early descriptor loads",
 		total, events.Evictions, events.Writebacks, events.SpecFills, events.StaleDescLoads)
+}
+
+// TestSoakShift16: the same protocol with RACC.SHIFT16, frames 2 bytes into
+// their buffers; forwarded frames fall back to a copy.
+func TestSoakShift16(t *testing.T) {
+	for i, size := range []int{2, 16, 256} {
+		c := rigCfg{seed: uint64(200 + i), rxSize: size, txSize: 64, shift16: true}
+		c.pages = size + c.txSize + 8
+		res := runSoak(t, c, scale(30000), soakMixes[2])
+		if res.fwdCopied == 0 || res.delivered == 0 {
+			t.Fatalf("%v: shifted frames not exercised: %+v", c, res)
+		}
+	}
 }
 
 // TestPoolExhaustion starves the pool: completions are rare, so forwarding

@@ -34,10 +34,11 @@ func (c Class) String() string {
 const minFrame = 14
 
 // classify decodes the status word, the enhanced status and the data length
-// of a descriptor the device returned. It returns the number of frame bytes
-// (without FCS) or the error class. TR and OV come first: when set the
+// of a descriptor the device returned. trim is the bytes the length counts
+// that are not frame (FCS, SHIFT16 padding). It returns the number of frame
+// bytes or the error class. TR and OV come first: when set the
 // other error bits are not meaningful (IMX6ULRM 22.6.14).
-func classify(st uint16, ext uint32, length, bufSize, fcs int) (int, Class) {
+func classify(st uint16, ext uint32, length, bufSize, trim int) (int, Class) {
 	switch {
 	case st&stL == 0:
 		return 0, Fragment
@@ -53,8 +54,8 @@ func classify(st uint16, ext uint32, length, bufSize, fcs int) (int, Class) {
 		return 0, CRC
 	case ext&(extME|extPE|extCE) != 0:
 		return 0, MACErr
-	case length > bufSize || length-fcs < minFrame:
+	case length > bufSize || length-trim < minFrame:
 		return 0, BadLength
 	}
-	return length - fcs, OK
+	return length - trim, OK
 }

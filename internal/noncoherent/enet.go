@@ -45,6 +45,7 @@ type ENETConfig struct {
 	RxSize, TxSize int
 	MRBR           int  // receive buffer size, multiple of 16
 	FCS            bool // the MAC writes the 4 FCS bytes and counts them
+	Shift16        bool // RACC.SHIFT16: two bytes before each frame, counted
 	Backlog        int  // frames held while no descriptor is empty
 }
 
@@ -109,14 +110,19 @@ func (e *ENET) OnTransmit(fn func(frame []byte)) { e.onTx = fn }
 // StCR, StOV, StTR) make the MAC report it as bad. It reports false (and
 // counts a miss) when the backlog is full.
 func (e *ENET) Inject(frame []byte, errBits uint16) bool {
-	if e.qN == len(e.q) || len(frame) > len(e.q[0])-fcsLen {
+	if e.qN == len(e.q) || len(frame) > len(e.q[0])-fcsLen-2 {
 		e.Stats.RxMissed++
 		return false
 	}
 	i := (e.qHead + e.qN) % len(e.q)
-	n := copy(e.q[i], frame)
+	n := 0
+	if e.cfg.Shift16 {
+		e.q[i][0], e.q[i][1] = 0, 0
+		n = 2
+	}
+	n += copy(e.q[i][n:], frame)
 	if e.cfg.FCS {
-		c := crc32.ChecksumIEEE(frame)
+		c := crc32.ChecksumIEEE(frame) // QEMU 7.2's is wrong; ours is not checked either
 		e.q[i][n], e.q[i][n+1], e.q[i][n+2], e.q[i][n+3] = byte(c), byte(c>>8), byte(c>>16), byte(c>>24)
 		n += fcsLen
 	}

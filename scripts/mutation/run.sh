@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 
 # name | file | action (delete|replace) | fixed pattern | replacement
 mutants=(
-  "rx SyncForCPU|rxring/ring.go|delete|r.pool.SyncForCPU(s.page, s.off, flen)|"
+  "rx SyncForCPU|rxring/ring.go|delete|r.pool.SyncForCPU(s.page, start, flen)|"
   "rx SyncForDevice (half handed back)|rxring/ring.go|delete|r.pool.SyncForDevice(s.page, s.off, dirty)|"
   "rx dma_rmb after E|rxring/ring.go|delete|r.pool.DmaRMB() // nothing below may be read before the E bit|"
   "rx dma_wmb before E|rxring/ring.go|delete|r.pool.DmaWMB()|"
