@@ -66,6 +66,7 @@ type ctTable struct {
 	head    int32 // most recently used
 	tail    int32 // least recently used
 	limit   int   // max entries for non-management traffic
+	cursor  int32 // next slot Engine.sweep visits
 	n, nNon int   // entries, non-management entries
 
 	count atomic.Int64 // copy of n for Snapshot

@@ -88,8 +88,9 @@
 //
 // Load and Reload parse and compile the whole file first; only a file
 // without errors replaces the program, in one atomic pointer store.
-// States made under the old rules are checked again, on their next frame,
-// against the new rules: the packet that created the state is matched
+// States made under the old rules are checked again against the new rules,
+// on their next frame or when the sweep that runs two slots per frame
+// reaches them, whichever comes first: the packet that created the state is matched
 // anew and the state survives only if the first matching rule still passes
 // it with keep state. Rule counters start at zero with each program;
 // engine counters continue.

@@ -136,6 +136,7 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
 	default:
 		e.ct.expireTail(m.Now, 2)
+		e.sweep(pr, m.Now, 2)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
 	e.stats.verdicts[v.Action].Add(1)

@@ -123,3 +123,29 @@ func TestReloadWhileDeciding(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestReloadSweepPurgesIdleStates(t *testing.T) {
+	e := newEngine(t, "pass in on lan proto udp keep state\n", Options{StateLimit: 128, MgmtReserve: 8})
+	for i := 0; i < 100; i++ {
+		dport := uint16(53)
+		if i%2 == 1 {
+			dport = 123
+		}
+		e.Decide(udp4(client, server, uint16(2000+i), dport), at(inLAN, 1))
+	}
+	if err := e.Reload([]byte("pass in on lan proto udp to any port 53 keep state\n")); err != nil {
+		t.Fatal(err)
+	}
+	// None of the states is used again; other frames drive the sweep
+	// (2 slots per frame: 64 frames visit all 128).
+	for i := 0; i < 64; i++ {
+		e.Decide(arpFrame(), at(inLAN, 2))
+	}
+	s := e.Snapshot()
+	if s.States != 50 || s.StatesPurged != 50 {
+		t.Errorf("states %d purged %d, want 50 and 50", s.States, s.StatesPurged)
+	}
+	if err := checkTable(e.ct); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -61,6 +61,31 @@ func (e *Engine) stateful(pr *Program, p *pkt, frame []byte, now int64) (v Verdi
 	return Verdict{Action: Pass, Rule: en.rule, State: true}, true
 }
 
+// sweep visits n slots of the state array, round-robin, removing expired
+// states and re-checking states made under an older program. Every state
+// is visited within StateLimit/n frames, so a reload's effect and expiry
+// do not depend on a state being used again.
+func (e *Engine) sweep(pr *Program, now int64, n int) {
+	t := e.ct
+	if t.n == 0 {
+		return
+	}
+	for ; n > 0; n-- {
+		i := t.cursor
+		if t.cursor++; int(t.cursor) == len(t.e) {
+			t.cursor = 0
+		}
+		en := &t.e[i]
+		switch {
+		case !en.used:
+		case en.expires <= now:
+			t.remove(i)
+		case en.gen != pr.gen:
+			e.recheck(pr, i)
+		}
+	}
+}
+
 // recheck runs a state's creating packet through program pr. If the first
 // rule it matches still passes it with keep state, the state now belongs
 // to that rule; otherwise the state is removed.
