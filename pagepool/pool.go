@@ -54,7 +54,7 @@ type Memory interface {
 // Page names one page of a pool.
 type Page uint32
 
-// NoPage is the zero handle's page: no page.
+// NoPage names no page (a Buf or slot that holds nothing).
 const NoPage = Page(noPageIdx)
 
 // Buf is a byte range of one page together with one reference to that page:
