@@ -9,6 +9,7 @@ package filter
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"sync/atomic"
 )
@@ -94,13 +95,20 @@ func (e *Engine) Reload(src []byte) error {
 	return e.Load(name, src)
 }
 
-// Install puts an already compiled program in force. A Program may be
-// installed in one engine, once.
-func (e *Engine) Install(p *Program) {
+// ErrInstalled is returned by Install for a Program already in use.
+var ErrInstalled = errors.New("filter: program already installed")
+
+// Install puts an already compiled program in force. A Program carries its
+// own counters and rate-limit buckets, so it may be installed once.
+func (e *Engine) Install(p *Program) error {
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p.gen != 0 {
+		return ErrInstalled
+	}
 	e.install(p)
-	e.mu.Unlock()
 	e.stats.reloads.Add(1)
+	return nil
 }
 
 func (e *Engine) install(p *Program) {
@@ -166,7 +174,7 @@ func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
 	}
 	v := e.judge(pr, p, frame, now)
 	if p.frag == fragFirst && v.Action == Pass {
-		e.frags.remember(p, v.Rule, pr.gen, v.Log, now+int64(e.opts.Timeouts.Fragment))
+		e.frags.remember(p, v.Rule, pr.gen, now+int64(e.opts.Timeouts.Fragment))
 	}
 	return v
 }

@@ -15,7 +15,6 @@ type fragEntry struct {
 	src, dst addr
 	rule     int32
 	gen      uint32
-	log      bool
 	expires  int64
 }
 
@@ -45,7 +44,7 @@ func (e *fragEntry) is(p *pkt) bool {
 }
 
 // remember records that the datagram of first fragment p passed by rule.
-func (t *fragTable) remember(p *pkt, rule int32, gen uint32, log bool, expires int64) {
+func (t *fragTable) remember(p *pkt, rule int32, gen uint32, expires int64) {
 	set := t.set(p)
 	v := 0
 	for i := range set {
@@ -58,7 +57,7 @@ func (t *fragTable) remember(p *pkt, rule int32, gen uint32, log bool, expires i
 		}
 	}
 	set[v] = fragEntry{used: true, family: p.family, proto: p.proto, id: p.fragID, vlan: p.vlan,
-		src: p.src, dst: p.dst, rule: rule, gen: gen, log: log, expires: expires}
+		src: p.src, dst: p.dst, rule: rule, gen: gen, expires: expires}
 }
 
 // find returns the entry of later fragment p's datagram, or nil.

@@ -149,3 +149,24 @@ func TestReloadSweepPurgesIdleStates(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestInstallCompiledProgramOnce(t *testing.T) {
+	rs, err := Parse("p", []byte("pass proto udp\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{HashSeed: 3})
+	if err := e.Install(p); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.Decide(udp4(client, server, 1, 2), inLAN); v.Action != Pass || e.Program() != p {
+		t.Fatal("installed program not in force")
+	}
+	if err := NewEngine(Options{}).Install(p); err != ErrInstalled {
+		t.Errorf("second install: %v", err)
+	}
+}
