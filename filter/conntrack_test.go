@@ -110,6 +110,13 @@ func TestTCPHandshakeDataClose(t *testing.T) {
 	if c.lastVerd.State {
 		t.Error("new SYN on a closed state was decided by the old state")
 	}
+	// From the other end too, once that one is closed: the rules judge it
+	// (and here only the LAN side may open connections).
+	c.expect(false, flagRST|flagACK, 0, Pass)
+	c.expect(false, flagSYN, 0, Drop)
+	if c.lastVerd.Reason != ReasonDefault {
+		t.Errorf("SYN from the server on a closed state: reason %v, want default-policy", c.lastVerd.Reason)
+	}
 }
 
 func TestTCPInvalidSegments(t *testing.T) {

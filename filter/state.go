@@ -30,8 +30,8 @@ func (e *Engine) stateful(pr *Program, p *pkt, frame []byte, now int64) (v Verdi
 	var timeout int64
 	switch {
 	case p.proto == protoTCP:
-		if dir == 0 && p.tcpFlags&(flagSYN|flagACK) == flagSYN && en.tcp.closed() {
-			e.ct.remove(i) // the port is reused: a new connection
+		if p.tcpFlags&(flagSYN|flagACK) == flagSYN && en.tcp.closed() {
+			e.ct.remove(i) // the 4-tuple is reused, from either end: a new connection
 			return v, false
 		}
 		if !en.tcp.update(p, dir) {
