@@ -124,9 +124,6 @@ func (t *tcpState) update(p *pkt, dir int) bool {
 		}
 		return false
 	}
-	if dst.state == peerSynSent && dst.scale == noWindScale {
-		dst.scale = 0 // the SYN-ACK never came; treat windows unscaled
-	}
 	// Sequence: not past what dst allowed (plus slack), not more than a
 	// window behind what src already sent (retransmissions).
 	if src.limitSet && !seqLEQ(end, src.limit+seqSlack) {
