@@ -54,11 +54,25 @@ type Counters struct {
 type Datapath struct {
 	o Options
 	Counters
+	// pending marks ports holding forwarded frames not yet flushed: the
+	// doorbell rings once per poll pass (Flush), not once per frame.
+	pending []bool
 }
 
 // New returns a datapath; it panics on nothing: bad options give a
 // datapath that drops everything and counts it.
-func New(o Options) *Datapath { return &Datapath{o: o} }
+func New(o Options) *Datapath { return &Datapath{o: o, pending: make([]bool, len(o.Ports))} }
+
+// Flush rings the TX doorbell of every port that was given forwarded
+// frames since the last Flush. Call it after each poll pass.
+func (d *Datapath) Flush() {
+	for i, p := range d.pending {
+		if p {
+			d.pending[i] = false
+			d.o.Ports[i].TxFlush()
+		}
+	}
+}
 
 // Handler returns the rxring callback for frames received on port in.
 func (d *Datapath) Handler(in int) func(*rxring.Frame) rxring.Verdict {
@@ -121,6 +135,7 @@ func (d *Datapath) forward(in int, f *rxring.Frame) bool {
 			continue
 		}
 		d.Forwarded.Add(1)
+		d.pending[i] = true
 		sent = true
 	}
 	return sent
