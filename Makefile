@@ -60,7 +60,7 @@ toolchain:
 # The appliance for the MCIMX6UL(L)-EVK, which is also what QEMU's mcimx6ul-evk runs.
 firmware: $(TOOLCHAIN_DEP) deps
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/fosbury-evk.elf ./firmware/fosbury
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/fosbury-evk.elf ./firmware/fosbury
 	$(GO) run ./tools/imgtool bin $(BUILD)/fosbury-evk.elf $(BUILD)/fosbury-evk.bin
 	mkimage -n $$($(GO) list -m -f '{{.Dir}}' github.com/usbarmory/tamago)/board/nxp/mx6ullevk/imximage.cfg \
 	  -T imximage -e $(TEXT_START) -d $(BUILD)/fosbury-evk.bin $(BUILD)/fosbury-evk.imx >/dev/null
