@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -59,6 +60,7 @@ func Handler(o Options) http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(&st)
 	})
+	mux.HandleFunc("GET /pattern", servePattern)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("fosbury " + o.Version + "\nGET /status for counters as JSON\n"))
@@ -79,4 +81,34 @@ func Serve(ln net.Listener, o Options) error {
 		MaxHeaderBytes:    8 << 10,
 	}
 	return srv.Serve(ln)
+}
+
+// MaxPattern bounds one /pattern response.
+const MaxPattern = 64 << 20
+
+// Pattern is byte i of a /pattern response: a sequence that a dropped,
+// repeated or reordered segment cannot imitate (it repeats every 251*256).
+func Pattern(i int) byte { return byte(i%251) ^ byte(i/251) }
+
+// servePattern streams Pattern, so a client can check a long TCP transfer
+// byte for byte without the appliance holding it in memory.
+func servePattern(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(r.URL.Query().Get("bytes"))
+	if err != nil || n < 0 || n > MaxPattern {
+		http.Error(w, "bytes must be 0.."+strconv.Itoa(MaxPattern), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(n))
+	var buf [4096]byte
+	for off := 0; off < n; {
+		k := min(len(buf), n-off)
+		for i := 0; i < k; i++ {
+			buf[i] = Pattern(off + i)
+		}
+		if _, err := w.Write(buf[:k]); err != nil {
+			return
+		}
+		off += k
+	}
 }

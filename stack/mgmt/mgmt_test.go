@@ -82,3 +82,28 @@ func TestServeBoundsHeaders(t *testing.T) {
 		t.Fatalf("after: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestPattern(t *testing.T) {
+	h := Handler(Options{Version: "v"})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/pattern?bytes=100000", nil))
+	b := rec.Body.Bytes()
+	if rec.Code != 200 || len(b) != 100000 {
+		t.Fatalf("code %d, %d bytes", rec.Code, len(b))
+	}
+	for i, c := range b {
+		if c != Pattern(i) {
+			t.Fatalf("byte %d is %d, want %d", i, c, Pattern(i))
+		}
+	}
+	if Pattern(0) == Pattern(251) || Pattern(5) == Pattern(256) {
+		t.Fatal("pattern repeats too soon")
+	}
+	for _, q := range []string{"bytes=-1", "bytes=x", "bytes=99999999999", ""} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/pattern?"+q, nil))
+		if rec.Code != 400 {
+			t.Errorf("%q: code %d, want 400", q, rec.Code)
+		}
+	}
+}
