@@ -212,3 +212,19 @@ func TestCounters(t *testing.T) {
 		t.Errorf("verdicts %v reasons %v", s.Verdicts, s.Reasons)
 	}
 }
+
+func TestVerdictString(t *testing.T) {
+	for _, tc := range []struct {
+		v    Verdict
+		want string
+	}{
+		{Verdict{Action: Pass, Rule: 3, State: true}, "pass rule 3 state"},
+		{Verdict{Action: Drop, Reason: ReasonDefault, Rule: -1}, "drop default-policy"},
+		{Verdict{Action: Reject, Reason: ReasonRule, Rule: 0, Reply: ReplyTCPReset}, "reject rule 0 reply tcp-reset"},
+		{Verdict{Action: Drop, Reason: ReasonRateLimit, Rule: 2}, "drop rule 2 rate-limit"},
+	} {
+		if got := tc.v.String(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

@@ -37,8 +37,14 @@ func toNetip(family uint8, a addr) netip.Addr {
 }
 
 func (n *naiveMatcher) match(p *pkt) int {
+	// Convert the addresses once per packet, so the comparison measures
+	// the linear rule walk, not repeated conversions.
+	var src, dst netip.Addr
+	if p.family != 0 {
+		src, dst = p.netipSrc(), p.netipDst()
+	}
 	for i, r := range n.rs.Rules {
-		if n.rule(r, p) {
+		if n.rule(r, p, src, dst) {
 			return i
 		}
 	}
@@ -61,22 +67,33 @@ func (n *naiveMatcher) decide(frame []byte, m Meta) Action {
 	return n.rs.Default
 }
 
+// addrIn scans the spec's prefixes, its tables and self, stopping at the
+// first hit.
 func (n *naiveMatcher) addrIn(as *AddrSpec, a netip.Addr) bool {
-	in := false
+	return n.addrHit(as, a) != as.Not
+}
+
+func (n *naiveMatcher) addrHit(as *AddrSpec, a netip.Addr) bool {
 	for _, pf := range as.Prefixes {
-		in = in || pf.Contains(a)
+		if pf.Contains(a) {
+			return true
+		}
 	}
 	for _, t := range as.Tables {
 		for _, pf := range n.rs.Tables[t].Prefixes {
-			in = in || pf.Contains(a)
+			if pf.Contains(a) {
+				return true
+			}
 		}
 	}
 	if as.Self {
 		for _, pf := range n.self {
-			in = in || pf.Contains(a)
+			if pf.Contains(a) {
+				return true
+			}
 		}
 	}
-	return in != as.Not
+	return false
 }
 
 func portIn(ps *PortSpec, v uint16) bool {
@@ -87,7 +104,7 @@ func portIn(ps *PortSpec, v uint16) bool {
 	return in != ps.Not
 }
 
-func (n *naiveMatcher) rule(r *Rule, p *pkt) bool {
+func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
 	if r.Dir != DirAny && r.Dir != p.dir {
 		return false
 	}
@@ -138,10 +155,10 @@ func (n *naiveMatcher) rule(r *Rule, p *pkt) bool {
 			return false
 		}
 	}
-	if r.From != nil && !r.From.Any && !n.addrIn(r.From, p.netipSrc()) {
+	if r.From != nil && !r.From.Any && !n.addrIn(r.From, src) {
 		return false
 	}
-	if r.To != nil && !r.To.Any && !n.addrIn(r.To, p.netipDst()) {
+	if r.To != nil && !r.To.Any && !n.addrIn(r.To, dst) {
 		return false
 	}
 	if r.SrcPort != nil && (!p.hasPorts || !portIn(r.SrcPort, p.sport)) {

@@ -3,6 +3,8 @@
 
 package filter
 
+import "strconv"
+
 // Meta is what the caller knows about a frame besides its bytes.
 type Meta struct {
 	Port uint8 // input port: 0, 1, ... (rule names lan/wan map here)
@@ -61,4 +63,24 @@ type Verdict struct {
 	Log    bool   // the deciding rule (or default policy) has "log"
 	State  bool   // decided by an existing state (or a fragment's first)
 	Rule   int32  // index into Ruleset.Rules; -1 if no rule decided
+}
+
+// String describes v for logs, e.g. "pass rule 3 state" or
+// "drop default-policy". It allocates: not for the per-frame path unless
+// the verdict is logged.
+func (v Verdict) String() string {
+	s := v.Action.String()
+	if v.Rule >= 0 {
+		s += " rule " + strconv.Itoa(int(v.Rule))
+	}
+	if v.State {
+		s += " state"
+	}
+	if v.Reason != ReasonNone && v.Reason != ReasonRule {
+		s += " " + v.Reason.String()
+	}
+	if v.Reply != ReplyNone {
+		s += " reply " + v.Reply.String()
+	}
+	return s
 }
