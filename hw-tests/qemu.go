@@ -21,7 +21,7 @@ import (
 // models, the EVK's 512 MiB, and semihosting so firmware can exit.
 var Machine = []string{
 	"-machine", "mcimx6ul-evk", "-cpu", "cortex-a7", "-m", "512M",
-	"-nographic", "-monitor", "none", "-semihosting",
+	"-nographic", "-semihosting",
 }
 
 // Run is one boot of a firmware image under QEMU.

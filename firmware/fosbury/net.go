@@ -220,8 +220,11 @@ func (a *appliance) collect(st *mgmt.Status) {
 			Counters: map[string]uint64{
 				"rx_frames": s.RX.Frames, "rx_polled": s.RxPolled, "rx_doorbells": s.RxDoorbells,
 				"tx_frames": s.TX.Frames, "tx_doorbells": s.TxDoorbells, "interrupts": s.Interrupts, "polls": s.Polls,
-				"budget_exhausted": s.BudgetExhausted,
-				"stack_rx":         p.ep.RxFrames.Load(), "stack_tx": p.ep.TxFrames.Load(), "stack_tx_dropped": p.ep.TxDropped.Load(),
+				"budget_exhausted": s.BudgetExhausted, "rx_length_err": s.RX.LengthErr, "rx_crc_err": s.RX.CRCErr,
+				"rx_overrun": s.RX.Overrun, "rx_truncated": s.RX.Truncated, "rx_fragment": s.RX.Fragment,
+				"rx_bad_length": s.RX.BadLength, "rx_refill_failed": s.RX.RefillFailed, "rx_dropped": s.RX.Dropped,
+				"tx_ring_full": s.TX.RingFull, "link_changes": s.LinkChanges,
+				"stack_rx": p.ep.RxFrames.Load(), "stack_tx": p.ep.TxFrames.Load(), "stack_tx_dropped": p.ep.TxDropped.Load(),
 			},
 		})
 	}

@@ -1,0 +1,362 @@
+//go:build hwtest
+
+// Wire tests of the appliance firmware in QEMU: its lan port (ENET1) is a
+// UDP socket cable to a host-side gVisor peer, its QEMU monitor a unix
+// socket. One boot serves every test, in file order.
+package hwtests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fosbury-net/fosbury/hw-tests/peer"
+	"github.com/fosbury-net/fosbury/stack/mgmt"
+)
+
+var (
+	applianceMAC = net.HardwareAddr{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
+	applianceV4  = netip.MustParseAddr("10.0.2.15")
+	applianceV6  = netip.MustParseAddr("fd00::15")
+	peerMAC      = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
+	peerV4       = netip.MustParseAddr("10.0.2.2")
+)
+
+type appliance struct {
+	run     *Run
+	peer    *peer.Peer
+	monitor string
+	err     error
+}
+
+var (
+	app     appliance
+	appOnce sync.Once
+)
+
+func freeUDPPorts(n int) ([]int, error) {
+	var ports []int
+	for len(ports) < n {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		ports = append(ports, c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	return ports, nil
+}
+
+// bootAppliance boots the firmware once, wired to a peer.
+func bootAppliance(t *testing.T) *appliance {
+	t.Helper()
+	appOnce.Do(func() {
+		ports, err := freeUDPPorts(2)
+		if err != nil {
+			app.err = err
+			return
+		}
+		app.monitor = filepath.Join(t.TempDir(), "monitor.sock")
+		app.run, err = Boot(need(t, firmware, "firmware"), 20*time.Minute,
+			"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
+			"-net", "nic,netdev=lan",
+			"-monitor", "unix:"+app.monitor+",server=on,wait=off")
+		if err != nil {
+			app.err = err
+			return
+		}
+		if _, wall, err := app.run.WaitLine("fosbury: ready"); err != nil {
+			app.err = fmt.Errorf("%v\nconsole:\n%s", err, app.run.Output())
+			return
+		} else {
+			t.Logf("appliance ready after %v wall time", wall)
+		}
+		app.peer, app.err = peer.New(peer.Options{
+			Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
+			MAC:     peerMAC,
+			Addrs:   []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")},
+			Capture: 8192,
+		})
+	})
+	if app.err != nil {
+		t.Fatal(app.err)
+	}
+	return &app
+}
+
+// drainCapture empties the raw capture queue.
+func (a *appliance) drainCapture() {
+	for {
+		select {
+		case <-a.peer.Captured():
+		default:
+			return
+		}
+	}
+}
+
+// status fetches /status over the wire.
+func (a *appliance) status(t *testing.T) mgmt.Status {
+	t.Helper()
+	body := a.get(t, "/status")
+	var st mgmt.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("/status: %v: %s", err, body)
+	}
+	return st
+}
+
+func (a *appliance) get(t *testing.T, path string) []byte {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return a.peer.DialTCP(ctx, netip.AddrPortFrom(applianceV4, 80))
+		}}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("http://appliance" + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d, %v", path, resp.StatusCode, err)
+	}
+	return body
+}
+
+func (a *appliance) ping(t *testing.T, dst netip.Addr, count int, size func(i int) int) {
+	t.Helper()
+	pg, err := a.peer.NewPinger(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for i := 0; i < count; i++ {
+		payload := make([]byte, size(i))
+		for j := range payload {
+			payload[j] = byte(i + j)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := pg.Ping(ctx, uint16(i+1), payload)
+		cancel()
+		if err != nil {
+			t.Fatalf("ping %v #%d (%d bytes): %v", dst, i, len(payload), err)
+		}
+		if !bytes.Equal(got, payload) {
+			t.Fatalf("ping %v #%d: reply payload differs", dst, i)
+		}
+	}
+}
+
+func (a *appliance) counter(t *testing.T, st mgmt.Status, name string) uint64 {
+	t.Helper()
+	if len(st.Ports) == 0 {
+		t.Fatal("/status lists no ports")
+	}
+	v, ok := st.Ports[0].Counters[name]
+	if !ok {
+		t.Fatalf("/status has no counter %q", name)
+	}
+	return v
+}
+
+// monitorCmd runs one QEMU monitor command.
+func (a *appliance) monitorCmd(t *testing.T, cmd string) {
+	t.Helper()
+	c, err := net.Dial("unix", a.monitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	r.ReadString(')') // banner up to the first "(qemu)" prompt
+	fmt.Fprintf(c, "%s\n", cmd)
+	r.ReadString(')')
+}
+
+func TestARP(t *testing.T) {
+	a := bootAppliance(t)
+	a.drainCapture()
+	req := make([]byte, 60) // minimum size, zero padded
+	copy(req[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	copy(req[6:12], peerMAC)
+	binary.BigEndian.PutUint16(req[12:], 0x0806)
+	arp := req[14:]
+	binary.BigEndian.PutUint16(arp[0:], 1)      // Ethernet
+	binary.BigEndian.PutUint16(arp[2:], 0x0800) // IPv4
+	arp[4], arp[5] = 6, 4
+	binary.BigEndian.PutUint16(arp[6:], 1) // request
+	copy(arp[8:14], peerMAC)
+	copy(arp[14:18], peerV4.AsSlice())
+	copy(arp[24:28], applianceV4.AsSlice())
+	if err := a.peer.SendFrame(req); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case f := <-a.peer.Captured():
+			if len(f) >= 42 && binary.BigEndian.Uint16(f[12:]) == 0x0806 && binary.BigEndian.Uint16(f[20:]) == 2 &&
+				bytes.Equal(f[28:32], applianceV4.AsSlice()) {
+				if !bytes.Equal(f[22:28], applianceMAC) || !bytes.Equal(f[0:6], peerMAC) {
+					t.Fatalf("ARP reply says %v is at %x, sent to %x", applianceV4, f[22:28], f[0:6])
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no ARP reply")
+		}
+	}
+}
+
+func TestPing1000(t *testing.T) {
+	a := bootAppliance(t)
+	for _, dst := range []netip.Addr{applianceV4, applianceV6} {
+		a.ping(t, dst, 1000, func(i int) int { return 1 + i%200 })
+	}
+}
+
+func TestHTTPStatus(t *testing.T) {
+	a := bootAppliance(t)
+	st := a.status(t)
+	if st.Version == "" || len(st.Ports) == 0 || st.Ports[0].Name != "lan" || !st.Ports[0].Link || a.counter(t, st, "rx_frames") == 0 {
+		t.Fatalf("status %+v", st)
+	}
+	if st.Pool["pages"] == 0 {
+		t.Fatalf("pool counters missing: %v", st.Pool)
+	}
+}
+
+// Every Ethernet frame size from 60 to 1514 bytes (1518 with the FCS the
+// MAC adds), as ICMP echo requests whose replies are checked.
+func TestEveryFrameSize(t *testing.T) {
+	a := bootAppliance(t)
+	const hdr = 14 + 20 + 8
+	a.ping(t, applianceV4, 1514-60+1, func(i int) int { return 60 + i - hdr })
+}
+
+func TestTCP10MB(t *testing.T) {
+	a := bootAppliance(t)
+	const n = 10 << 20
+	start := time.Now()
+	body := a.get(t, fmt.Sprintf("/pattern?bytes=%d", n))
+	wall := time.Since(start)
+	if len(body) != n {
+		t.Fatalf("%d bytes, want %d", len(body), n)
+	}
+	for i, c := range body {
+		if c != mgmt.Pattern(i) {
+			t.Fatalf("byte %d differs", i)
+		}
+	}
+	t.Logf("10 MiB over TCP in %v wall (%.1f Mbit/s through QEMU)", wall, float64(n*8)/wall.Seconds()/1e6)
+}
+
+// Runts, giants and truncated headers are dropped and counted; the
+// appliance keeps answering.
+func TestMalformedFrames(t *testing.T) {
+	a := bootAppliance(t)
+	before := a.status(t)
+	dst := applianceMAC
+	frame := func(n int, ethType uint16, fill byte) []byte {
+		f := bytes.Repeat([]byte{fill}, n)
+		copy(f[0:6], dst)
+		copy(f[6:12], peerMAC)
+		if n >= 14 {
+			binary.BigEndian.PutUint16(f[12:], ethType)
+		}
+		return f
+	}
+	var bad [][]byte
+	for _, n := range []int{1, 6, 13, 14, 20, 33, 59} {
+		bad = append(bad, frame(n, 0x0800, 0x45)) // runts
+	}
+	for _, n := range []int{1600, 2000, 4000, 9000} {
+		bad = append(bad, frame(n, 0x0800, 0x45)) // giants
+	}
+	trunc := frame(60, 0x0800, 0)
+	trunc[14] = 0x4f                             // IHL 15: 60-byte header in a 46-byte packet
+	binary.BigEndian.PutUint16(trunc[16:], 1400) // total length past the frame
+	bad = append(bad, trunc, frame(60, 0x86dd, 0x60), frame(60, 0x8100, 0x81))
+	for i := 0; i < 10; i++ {
+		for _, f := range bad {
+			if err := a.peer.SendFrame(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a.ping(t, applianceV4, 20, func(int) int { return 56 })
+	after := a.status(t)
+	var moved []string
+	for k, v := range after.Ports[0].Counters {
+		if strings.HasPrefix(k, "rx_") && k != "rx_frames" && k != "rx_polled" && k != "rx_doorbells" && v > before.Ports[0].Counters[k] {
+			moved = append(moved, fmt.Sprintf("%s +%d", k, v-before.Ports[0].Counters[k]))
+		}
+	}
+	if after.Filter["dropped"] > before.Filter["dropped"] {
+		moved = append(moved, fmt.Sprintf("filter dropped +%d", after.Filter["dropped"]-before.Filter["dropped"]))
+	}
+	if len(moved) == 0 {
+		t.Fatalf("no drop counter moved for %d malformed frames", 10*len(bad))
+	}
+	t.Logf("drops counted: %v", moved)
+}
+
+// A burst larger than the RX ring: the appliance keeps working and
+// recovers; what it could not take is counted (by the ring or the filter).
+func TestBurstOverrun(t *testing.T) {
+	a := bootAppliance(t)
+	before := a.status(t)
+	f := make([]byte, 1514)
+	copy(f[0:6], applianceMAC)
+	copy(f[6:12], peerMAC)
+	binary.BigEndian.PutUint16(f[12:], 0x88b5) // local experimental EtherType: the rules drop it
+	const burst = 4000
+	for i := 0; i < burst; i++ {
+		binary.BigEndian.PutUint32(f[14:], uint32(i))
+		a.peer.SendFrame(f)
+	}
+	a.ping(t, applianceV4, 50, func(int) int { return 1000 })
+	after := a.status(t)
+	polled := a.counter(t, after, "rx_polled") - a.counter(t, before, "rx_polled")
+	dropped := after.Filter["dropped"] - before.Filter["dropped"]
+	t.Logf("burst of %d: %d polled, %d dropped by the rules, exhausted budget %d times", burst, polled, dropped,
+		a.counter(t, after, "budget_exhausted")-a.counter(t, before, "budget_exhausted"))
+	if dropped == 0 || a.counter(t, after, "budget_exhausted") == a.counter(t, before, "budget_exhausted") {
+		t.Fatal("the burst was neither dropped by the rules nor did it exhaust a poll budget")
+	}
+}
+
+func TestLinkDownUp(t *testing.T) {
+	a := bootAppliance(t)
+	before := a.status(t)
+	a.monitorCmd(t, "set_link lan off")
+	time.Sleep(3 * time.Second) // the driver polls the PHY every second
+	a.monitorCmd(t, "set_link lan on")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := a.status(t)
+		if st.Ports[0].Link && a.counter(t, st, "link_changes") >= a.counter(t, before, "link_changes")+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("link changes %d -> %d, link %v", a.counter(t, before, "link_changes"), a.counter(t, st, "link_changes"), st.Ports[0].Link)
+		}
+		time.Sleep(time.Second)
+	}
+	a.ping(t, applianceV4, 10, func(int) int { return 56 })
+}
