@@ -126,8 +126,8 @@ type Rule struct {
 	OnPos   Pos
 	VLANs   []VLANSpec
 	EthType []uint16
-	MACSrc  *[6]byte
-	MACDst  *[6]byte
+	MACSrc  [][6]byte // any of these
+	MACDst  [][6]byte
 	Family  uint8 // 0 any, 4 inet, 6 inet6
 	Protos  []uint8
 	From    *AddrSpec

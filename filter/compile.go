@@ -49,12 +49,10 @@ type crule struct {
 	dir  Dir
 	port int // -1: any
 
-	vlans     []VLANSpec
-	ethTypes  []uint16
-	macSrc    [6]byte
-	macDst    [6]byte
-	hasMacSrc bool
-	hasMacDst bool
+	vlans    []VLANSpec
+	ethTypes []uint16
+	macSrc   [][6]byte // nil: any
+	macDst   [][6]byte
 
 	needIP   bool
 	family   uint8
@@ -131,12 +129,7 @@ func (pr *Program) compileRule(c *crule, r *Rule, tables map[string][]netip.Pref
 		}
 		c.port = int(n)
 	}
-	if r.MACSrc != nil {
-		c.macSrc, c.hasMacSrc = *r.MACSrc, true
-	}
-	if r.MACDst != nil {
-		c.macDst, c.hasMacDst = *r.MACDst, true
-	}
+	c.macSrc, c.macDst = r.MACSrc, r.MACDst
 	c.anyProto = len(r.Protos) == 0
 	for _, v := range r.Protos {
 		c.protos[v>>6] |= 1 << (v & 63)

@@ -32,7 +32,7 @@ func randRule(r *rand.Rand) string {
 	maybe(0.3, pick(r, []string{"in", "out"}))
 	maybe(0.3, "on "+pick(r, []string{"lan", "wan", "2"}))
 	maybe(0.15, "vlan "+pick(r, []string{"none", "10", "10.20", "{ 10, 30 }", "*.20"}))
-	maybe(0.1, "ether src 02:00:00:00:00:0a")
+	maybe(0.1, "ether src "+pick(r, []string{"02:00:00:00:00:0a", "{ 02:00:00:00:00:0c, 02:00:00:00:00:0b }"}))
 	maybe(0.1, "ether type "+pick(r, []string{"arp", "ipv4", "ipv6", "{ arp, ipv4 }"}))
 	maybe(0.2, pick(r, []string{"inet", "inet6"}))
 	proto := ""

@@ -44,6 +44,7 @@
 //	PORT    lan, wan (Options.PortNames), or 0-3
 //	V       100 (outer tag), 100.200 (QinQ outer.inner), *.200, none, or a { list }
 //	T       ipv4, ipv6, arp, lldp, or a number >= 0x0600; a { list }
+//	MAC     02:00:00:00:00:01, or a { list }
 //	P       tcp, udp, icmp, icmp6, gre, esp, ah, sctp, ... or 0-255; a { list }
 //	ADDR    any, self, an address, a CIDR prefix, <table>, a { list } of
 //	        these; ! in front negates

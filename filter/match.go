@@ -20,7 +20,7 @@ func (c *crule) match(p *pkt) bool {
 	if c.ethTypes != nil && !matchEth(c.ethTypes, p.etype) {
 		return false
 	}
-	if c.hasMacSrc && c.macSrc != p.srcMAC || c.hasMacDst && c.macDst != p.dstMAC {
+	if c.macSrc != nil && !matchMAC(c.macSrc, &p.srcMAC) || c.macDst != nil && !matchMAC(c.macDst, &p.dstMAC) {
 		return false
 	}
 	if !c.needIP {
@@ -71,6 +71,15 @@ func matchVLAN(specs []VLANSpec, p *pkt) bool {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+func matchMAC(macs [][6]byte, m *[6]byte) bool {
+	for i := range macs {
+		if macs[i] == *m {
+			return true
+		}
 	}
 	return false
 }

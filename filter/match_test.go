@@ -37,7 +37,7 @@ func TestMatchPortAndDirection(t *testing.T) {
 }
 
 func TestMatchEtherTypeAndMAC(t *testing.T) {
-	rules := "pass ether type arp\npass ether src 02:00:00:00:00:0a ether type 0x88cc\ndrop ether dst 02:00:00:00:00:0b\n"
+	rules := "pass ether type arp\npass ether src { 02:00:00:00:00:09, 02:00:00:00:00:0a } ether type 0x88cc\ndrop ether dst 02:00:00:00:00:0b\n"
 	lldp := ether(0x88cc, make([]byte, 40))
 	other := append([]byte{}, lldp...)
 	other[11] = 0x0c // src MAC ...0c

@@ -135,7 +135,15 @@ func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
 			return false
 		}
 	}
-	if r.MACSrc != nil && *r.MACSrc != p.srcMAC || r.MACDst != nil && *r.MACDst != p.dstMAC {
+	inMACs := func(list [][6]byte, m [6]byte) bool {
+		for _, x := range list {
+			if x == m {
+				return true
+			}
+		}
+		return false
+	}
+	if r.MACSrc != nil && !inMACs(r.MACSrc, p.srcMAC) || r.MACDst != nil && !inMACs(r.MACDst, p.dstMAC) {
 		return false
 	}
 	ipRule := r.Family != 0 || len(r.Protos) > 0 || r.From != nil || r.To != nil ||

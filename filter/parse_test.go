@@ -130,7 +130,10 @@ func TestParseRules(t *testing.T) {
 			return reflect.DeepEqual(r.EthType, []uint16{0x0806, 0x88cc})
 		}},
 		{"ether src and dst", "pass ether src 02:00:00:00:00:01 ether dst 02:00:00:00:00:01", func(r *Rule) bool {
-			return r.MACSrc != nil && *r.MACSrc == mac && r.MACDst != nil && *r.MACDst == mac
+			return len(r.MACSrc) == 1 && r.MACSrc[0] == mac && len(r.MACDst) == 1 && r.MACDst[0] == mac
+		}},
+		{"ether src list", "pass ether src { 02:00:00:00:00:01, 02:00:00:00:00:02 }", func(r *Rule) bool {
+			return len(r.MACSrc) == 2 && r.MACSrc[0] == mac && r.MACSrc[1][5] == 2
 		}},
 		{"family", "pass inet6", func(r *Rule) bool { return r.Family == 6 }},
 		{"proto list", "pass proto { tcp, udp, 47 }", func(r *Rule) bool { return reflect.DeepEqual(r.Protos, []uint8{6, 17, 47}) }},

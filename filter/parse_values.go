@@ -117,20 +117,18 @@ func (p *parser) ether(r *Rule, once func(token, string) *Error) *Error {
 		if err := once(sub, "ether "+sub.text); err != nil {
 			return err
 		}
-		t, err := p.word("a MAC address like 02:00:00:00:00:01")
-		if err != nil {
-			return err
+		dst := &r.MACSrc
+		if sub.text == "dst" {
+			dst = &r.MACDst
 		}
-		var m [6]byte
-		if !parseMAC(t.text, &m) {
-			return errorf(t.pos, "bad MAC address %q; expected six hex bytes like 02:00:00:00:00:01", t.text)
-		}
-		if sub.text == "src" {
-			r.MACSrc = &m
-		} else {
-			r.MACDst = &m
-		}
-		return nil
+		return p.list("a MAC address like 02:00:00:00:00:01", func(t token) *Error {
+			var m [6]byte
+			if !parseMAC(t.text, &m) {
+				return errorf(t.pos, "bad MAC address %q; expected six hex bytes like 02:00:00:00:00:01", t.text)
+			}
+			*dst = append(*dst, m)
+			return nil
+		})
 	}
 	return errorf(sub.pos, "unknown ether match %q; expected type, src or dst", sub.text)
 }
