@@ -71,7 +71,9 @@ func sbrk(n uintptr) unsafe.Pointer {
 	return unsafe.Pointer(bl)
 }
 
-func goenvs() {}
+// goenvs: there is no environment; an empty, non-nil one tells gogetenv
+// that initialisation is done.
+func goenvs() { envs = make([]string, 0) }
 
 func mpreinit(mp *m) {
 	mp.gsignal = malg(32 * 1024)
@@ -122,11 +124,13 @@ func osyield() {}
 func osyield_no_g() {}
 
 // usleep busy-waits: it is only used for short back-offs in the runtime.
+// Before goos.Hwinit1 the board clock may not run yet (nanotime stays
+// 0), so the wait is also bounded by a spin count.
 //
 //go:nosplit
 func usleep(usec uint32) {
 	end := nanotime() + int64(usec)*1000
-	for nanotime() < end {
+	for i := uint64(0); nanotime() < end && i < uint64(usec)*1000; i++ {
 	}
 }
 
@@ -184,11 +188,19 @@ func crash() {
 	exit(2)
 }
 
+// readRandom serves the runtime's own seed (randinit, before the heap
+// exists). goos.InitRNG may allocate, so it runs in hwinit1; until then
+// this reports failure and the runtime seeds itself from the clock.
 func readRandom(r []byte) int {
-	goos.InitRNG()
+	if rngState.Load() == 0 {
+		return 0
+	}
 	goos.GetRandomData(r)
 	return len(r)
 }
+
+// rngState is 1 once goos.InitRNG has run.
+var rngState atomic.Uint32
 
 //go:linkname syscall_now syscall.now
 func syscall_now() (sec int64, nsec int32) {
@@ -198,7 +210,13 @@ func syscall_now() (sec int64, nsec int32) {
 
 // hwinit1 runs the board bring-up (MMU, caches, timers, console) once
 // the heap and scheduler exist, before any package is initialised.
-func hwinit1() { goos.Hwinit1() }
+// SoC packages expect InitRNG before their package init (tamago's imx6ul
+// learns the SoC family there), so it follows immediately.
+func hwinit1() {
+	goos.Hwinit1()
+	goos.InitRNG()
+	rngState.Store(1)
+}
 
 // syscall_runtimeWrite is syscall.Write for stdout and stderr.
 //

@@ -6,7 +6,10 @@
 
 package runtime
 
-import "runtime/goos"
+import (
+	"runtime/goos"
+	_ "unsafe" // for go:linkname
+)
 
 // checkgoarm has nothing to check: GOARM is the builder's promise about
 // the SoC (GOARM=7 for Cortex-A7), and VFP is enabled by goos.Hwinit0.
@@ -26,7 +29,12 @@ func TextRegion() (start uint32, end uint32) {
 // crypto/internal/sysrand may reach it through a linkname.
 //
 //go:linkname GetRandomData
-func GetRandomData(b []byte) { goos.GetRandomData(b) }
+func GetRandomData(b []byte) {
+	if rngState.Load() == 0 {
+		throw("GetRandomData before goos.InitRNG")
+	}
+	goos.GetRandomData(b)
+}
 
 // CallOnG0 calls fn(off) on the g0 stack. Exception vectors call it
 // (tamago arm/exception.s) with R0 = off, R1 = fn's entry (an ABI0

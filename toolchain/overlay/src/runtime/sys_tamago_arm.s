@@ -35,3 +35,8 @@ ong0:
 	MOVW	12(R13), R14
 	MOVW	16(R13), R13
 	RET
+
+// publicationBarrier orders the stores initialising an object before
+// the store publishing it (DMB ST on ARMv7).
+TEXT ·publicationBarrier(SB),NOSPLIT|NOFRAME,$0-0
+	B	runtime·armPublicationBarrier(SB)
