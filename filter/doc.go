@@ -93,6 +93,8 @@
 // on their next frame or when the sweep that runs two slots per frame
 // reaches them, whichever comes first: the packet that created the state is matched
 // anew and the state survives only if the first matching rule still passes
-// it with keep state. Rule counters start at zero with each program;
-// engine counters continue.
+// it with keep state. Later fragments of a datagram whose first fragment
+// passed under the old rules are dropped (fragment-orphan). Rule counters
+// and rate-limit buckets start afresh with each program; engine counters
+// continue.
 package filter
