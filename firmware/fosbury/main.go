@@ -1,6 +1,6 @@
 // Command fosbury is the appliance firmware for the MCIMX6UL(L)-EVK, the
 // board QEMU's mcimx6ul-evk machine models. It owns the wiring: board
-// bring-up, configuration (embedded fosbury.conf and fosbury.rules), the
+// bring-up, configuration (firmware/internal/defaults), the
 // network (net.go) and the console banner.
 //
 //go:build tamago && arm && linkramsize
@@ -8,7 +8,6 @@
 package main
 
 import (
-	_ "embed"
 	"fmt"
 	"runtime"
 	"runtime/goos"
@@ -18,19 +17,13 @@ import (
 
 	"github.com/fosbury-net/fosbury/board/evk"
 	"github.com/fosbury-net/fosbury/board/semihosting"
+	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
 	"github.com/fosbury-net/fosbury/stack"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
 
 // Version is set at link time (-X main.Version=...).
 var Version = "dev"
-
-var (
-	//go:embed fosbury.conf
-	netConf []byte
-	//go:embed fosbury.rules
-	rules []byte
-)
 
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
@@ -64,12 +57,12 @@ func run() error {
 	if err := evk.Init(); err != nil {
 		return err
 	}
-	cfg, err := stack.ParseConfig("fosbury.conf", netConf)
+	cfg, err := stack.ParseConfig("fosbury.conf", defaults.Config)
 	if err != nil {
 		return err
 	}
 	started := time.Now()
-	a, err := startNetwork(evk.Board, cfg, rules)
+	a, err := startNetwork(evk.Board, cfg, defaults.Rules)
 	if err != nil {
 		return err
 	}

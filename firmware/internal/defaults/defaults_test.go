@@ -1,11 +1,8 @@
-//go:build !tamago
-
 // The embedded configuration must parse: a firmware with a bad default
 // file would come up without a management plane.
-package main
+package defaults
 
 import (
-	"os"
 	"testing"
 
 	"github.com/fosbury-net/fosbury/filter"
@@ -13,22 +10,14 @@ import (
 )
 
 func TestEmbeddedConfig(t *testing.T) {
-	src, err := os.ReadFile("fosbury.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := stack.ParseConfig("fosbury.conf", src)
+	cfg, err := stack.ParseConfig("fosbury.conf", Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Port("lan") == nil || cfg.HTTPPort == 0 {
 		t.Fatalf("config %+v lacks the lan port or HTTP", cfg)
 	}
-	rules, err := os.ReadFile("fosbury.rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := filter.NewEngine(filter.Options{}).Load("fosbury.rules", rules); err != nil {
+	if err := filter.NewEngine(filter.Options{}).Load("fosbury.rules", Rules); err != nil {
 		t.Fatal(err)
 	}
 }

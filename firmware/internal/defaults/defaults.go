@@ -1,0 +1,13 @@
+// Package defaults holds the configuration the firmware embeds: the
+// management-plane addresses (fosbury.conf) and the filter rules
+// (fosbury.rules). Both firmware builds read them from here.
+package defaults
+
+import _ "embed"
+
+var (
+	//go:embed fosbury.conf
+	Config []byte
+	//go:embed fosbury.rules
+	Rules []byte
+)
