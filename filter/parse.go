@@ -291,6 +291,9 @@ func (p *parser) rule() *Error {
 		if t.kind == tNewline || t.kind == tEOF {
 			break
 		}
+		if t.kind == tPunct && t.text == "," {
+			return errorf(t.pos, "unexpected \",\"; write several values as a list in braces, like { 22, 80 }")
+		}
 		if t.kind != tWord {
 			return errorf(t.pos, "unexpected %s in rule", t)
 		}
