@@ -51,6 +51,14 @@ type Memory interface {
 	WMB()
 }
 
+// StoreTracker is implemented by a Memory that cannot see CPU stores by
+// itself (the host model, which compares bytes and so misses a store of the
+// value a stale cache line already shows). CopyIn reports its stores to it.
+// Hardware memories do not implement it.
+type StoreTracker interface {
+	CPUStored(off, n int)
+}
+
 // Page names one page of a pool.
 type Page uint32
 
@@ -81,6 +89,7 @@ type Stats struct {
 // system.
 type Pool struct {
 	mem  Memory
+	st   StoreTracker // nil on hardware
 	buf  []byte
 	bus  uintptr
 	refs []atomic.Int32
@@ -110,6 +119,7 @@ func New(mem Memory) (*Pool, error) {
 	}
 	p := &Pool{mem: mem, buf: b[:n*PageSize], bus: bus,
 		refs: make([]atomic.Int32, n), free: make([]uint32, n)}
+	p.st, _ = mem.(StoreTracker)
 	for i := range p.free {
 		p.free[i] = uint32(n - 1 - i) // page 0 comes out first
 	}
@@ -183,6 +193,17 @@ func (p *Pool) Release(b Buf) { p.Unref(b.Page) }
 func (p *Pool) Bytes(pg Page, off, n int) []byte {
 	o := int(pg)*PageSize + off
 	return p.buf[o : o+n : o+n]
+}
+
+// CopyIn copies src to off in page pg (the CPU writes a frame it built) and
+// returns the number of bytes copied. Prefer it to writing through Bytes:
+// the host model then sees every store.
+func (p *Pool) CopyIn(pg Page, off int, src []byte) int {
+	n := copy(p.Bytes(pg, off, len(src)), src)
+	if p.st != nil {
+		p.st.CPUStored(int(pg)*PageSize+off, n)
+	}
+	return n
 }
 
 // BufBytes is the CPU view of a Buf.

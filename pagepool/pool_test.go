@@ -212,3 +212,20 @@ func TestConcurrentRefcounts(t *testing.T) {
 		t.Fatalf("concurrent refcounting lost pages: %+v", s)
 	}
 }
+
+func TestCopyInReachesRAMOnClean(t *testing.T) {
+	p, sys := newPool(t, 2, func(c *noncoherent.Config) { *c = noncoherent.Config{Seed: 1, RegionSize: c.RegionSize} })
+	pg, _ := p.Get()
+	src := []byte("frame built by the stack")
+	if n := p.CopyIn(pg, 64, src); n != len(src) || string(p.Bytes(pg, 64, n)) != string(src) {
+		t.Fatalf("CopyIn copied %d bytes", n)
+	}
+	if _, dirty := sys.LineState(int(pg)*pagepool.PageSize + 64); !dirty {
+		t.Fatal("CopyIn did not leave its line dirty")
+	}
+	p.SyncForDevice(pg, 64, len(src))
+	o := int(pg)*pagepool.PageSize + 64
+	if string(sys.RAM()[o:o+len(src)]) != string(src) {
+		t.Fatal("copied bytes not in RAM after SyncForDevice")
+	}
+}

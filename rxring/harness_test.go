@@ -35,7 +35,7 @@ type rigCfg struct {
 
 func newRig(t testing.TB, c rigCfg) *rig {
 	t.Helper()
-	mc := noncoherent.DefaultConfig(c.seed, c.pages*pagepool.PageSize)
+	mc := noncoherent.DefaultConfig(c.seed+seedBase(), c.pages*pagepool.PageSize)
 	if c.model != nil {
 		c.model(&mc)
 	}
@@ -102,6 +102,12 @@ func scale(n int) int {
 	return n
 }
 
+// seedBase shifts every model seed: FOSBURY_SEED=N explores other runs.
+func seedBase() uint64 {
+	v, _ := strconv.ParseUint(os.Getenv("FOSBURY_SEED"), 10, 64)
+	return v * 1000003
+}
+
 func (c rigCfg) String() string {
-	return fmt.Sprintf("seed%d/rx%d/tx%d/pages%d", c.seed, c.rxSize, c.txSize, c.pages)
+	return fmt.Sprintf("seed%d/rx%d/tx%d/pages%d", c.seed+seedBase(), c.rxSize, c.txSize, c.pages)
 }

@@ -52,7 +52,7 @@ var errBitsChoice = [...]uint16{noncoherent.StLG, noncoherent.StNO, noncoherent.
 func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 	t.Helper()
 	g := newRig(t, c)
-	rnd := xs{c.seed*2654435761 + 1}
+	rnd := xs{(c.seed+seedBase())*2654435761 + 1}
 	var res soakResult
 	var wire, local, reply [2048]byte
 	fifo := make([]expectTx, 0, 1024)

@@ -142,7 +142,7 @@ func (r *Ring) EnqueueCopy(frame []byte) error {
 		r.stats.NoPage++
 		return ErrNoPage
 	}
-	copy(r.pool.BufBytes(b), frame)
+	r.pool.CopyIn(b.Page, int(b.Off), frame)
 	r.stats.CopyFrames++
 	r.stats.CopiedBytes += uint64(len(frame))
 	r.post(b)

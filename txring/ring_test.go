@@ -121,7 +121,9 @@ func TestCopyBatchOneDoorbell(t *testing.T) {
 func TestRefZeroCopy(t *testing.T) {
 	g := newRig(t, 3, 4, 4, true)
 	pg, _ := g.pool.Get()
-	frame := noncoherent.PutTestFrame(g.pool.Bytes(pg, pagepool.HalfSize, 1000), 7, 1000, 0)
+	var scratch [1000]byte
+	frame := noncoherent.PutTestFrame(scratch[:], 7, 1000, 0)
+	g.pool.CopyIn(pg, pagepool.HalfSize, frame)
 	g.want = append(g.want, 7)
 	before := g.sys.C.CleanLines
 	if err := g.tx.EnqueueRef(pagepool.Buf{Page: pg, Off: pagepool.HalfSize, Len: uint16(len(frame))}); err != nil {
@@ -245,7 +247,7 @@ func TestSoak(t *testing.T) {
 					err = g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, n, 0))
 				} else if pg, ok := g.pool.Get(); ok {
 					off := rnd(2) * pagepool.HalfSize
-					noncoherent.PutTestFrame(g.pool.Bytes(pg, off, n), seq, n, 0)
+					g.pool.CopyIn(pg, off, noncoherent.PutTestFrame(b[:], seq, n, 0))
 					if err = g.tx.EnqueueRef(pagepool.Buf{Page: pg, Off: uint16(off), Len: uint16(n)}); err != nil {
 						g.pool.Unref(pg)
 					}
@@ -295,7 +297,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 		g.head = 0
 		g.want = append(g.want, 1)
 		pg, _ := g.pool.Get()
-		copy(g.pool.Bytes(pg, 0, len(frame)), frame)
+		g.pool.CopyIn(pg, 0, frame)
 		if err := g.tx.EnqueueRef(pagepool.Buf{Page: pg, Len: uint16(len(frame))}); err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,11 @@
 //     view, and before it touches a line (cache op, DMA, eviction, fill) it
 //     compares view and shadow; a difference means the CPU stored there, so
 //     the line is present and dirty (write-allocate). A store of the very
-//     same bytes is invisible, which is harmless: it changes nothing;
+//     bytes the view already shows is invisible that way; it matters only
+//     on a stale line (view != RAM), where the hardware would write the
+//     value back on clean. Writers that may hit such lines (a frame built
+//     into a recycled buffer) go through pagepool.Pool.CopyIn, which calls
+//     CPUStored to mark every line it wrote;
 //   - dirty lines reach RAM only when cleaned or evicted (seeded, random);
 //     invalidating a dirty line loses the CPU's data and is reported;
 //   - loads may be satisfied early (before an earlier load of the

@@ -155,3 +155,21 @@ func TestDMAReadSeesRAMNotCache(t *testing.T) {
 		t.Fatalf("device read %q after clean", p)
 	}
 }
+
+// TestSameValueStoreOnStaleLine: a store of the byte a stale line already
+// shows is invisible to the byte comparison; CPUStored makes it count.
+func TestSameValueStoreOnStaleLine(t *testing.T) {
+	s := quiet(t, 4096)
+	s.fill(0)
+	s.dmaWrite(0, []byte{5}) // RAM 5, the present line still shows 0
+	s.Bytes()[0] = 0         // the CPU stores 0: same as the view
+	s.Clean(0, 1)
+	if s.RAM()[0] != 5 {
+		t.Fatal("model detected a same-value store by itself?")
+	}
+	s.CPUStored(0, 1)
+	s.Clean(0, 1)
+	if s.RAM()[0] != 0 {
+		t.Fatal("CPUStored did not make the store reach RAM on clean")
+	}
+}

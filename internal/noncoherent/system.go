@@ -172,6 +172,17 @@ func (s *System) lines(off, n int) (int, int) {
 	return off / LineSize, (off+n-1)/LineSize + 1
 }
 
+// CPUStored tells the model that the CPU stored to [off, off+n): the lines
+// become present and dirty even where the bytes did not change
+// (pagepool.StoreTracker).
+func (s *System) CPUStored(off, n int) {
+	a, b := s.lines(off, n)
+	for l := a; l < b; l++ {
+		s.observe(l)
+		s.state[l] |= present | dirty
+	}
+}
+
 // Clean writes dirty lines covering [off, off+n) back to RAM (DCCMVAC).
 func (s *System) Clean(off, n int) {
 	s.C.CleanOps++

@@ -139,7 +139,7 @@ func (x *TX) Transmit(frame []byte) error {
 		return ErrBusy
 	}
 	x.pool.DmaRMB()
-	copy(x.pool.Bytes(x.bufs[i], 0, len(frame)), frame)
+	x.pool.CopyIn(x.bufs[i], 0, frame)
 	x.Bytes += uint64(len(frame))
 	x.pool.SyncForDevice(x.bufs[i], 0, len(frame))
 	x.next = (i + 1) % len(x.bufs)
