@@ -209,7 +209,7 @@ var soakMixes = []mix{
 // TestSoak is the million-frame run (scale it with FOSBURY_SOAK=N).
 func TestSoak(t *testing.T) {
 	sizes := []int{2, 3, 5, 16, 64, 128, 256, 512}
-	per := scale(26000)
+	per := scale(21000)
 	if testing.Short() {
 		per /= 10
 	}
