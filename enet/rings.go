@@ -17,9 +17,9 @@ import (
 	"github.com/fosbury-net/fosbury/txring"
 )
 
-// RX adapts an rxring.Ring. Create the ring with Doorbell: mac.RXBell()
-// and FCS: true (the MAC keeps the FCS, QEMU always writes it) and leave
-// Options.Shift16 off: the ring expects the frame at the buffer start.
+// RX adapts an rxring.Ring. Create the ring with Doorbell: mac.RXBell(),
+// FCS: true (the MAC keeps the FCS, QEMU always writes it) and the same
+// Shift16 as the MAC's Options (RACC.SHIFT16).
 type RX struct {
 	mu      sync.Mutex // Poll vs counter readers
 	ring    *rxring.Ring
@@ -95,7 +95,8 @@ type TX struct {
 }
 
 // NewTX wraps ring, whose descriptor memory starts at bus address base.
-// pool (the ring's pool) is needed only for TxReserve; it may be nil.
+// pool is the ring's pool; it may be nil only if neither TxReserve nor
+// Forward is used.
 func NewTX(ring *txring.Ring, base uint32, pool *pagepool.Pool) (*TX, error) {
 	if ring == nil {
 		return nil, errors.New("enet: NewTX needs a ring")
@@ -206,6 +207,32 @@ func (a *TX) SendRef(b pagepool.Buf) error {
 	err := a.ring.EnqueueRef(b)
 	a.mu.Unlock()
 	return err
+}
+
+// Forward queues a received frame, from inside the RX handler: by
+// reference when its buffer meets the TX ring's alignment (zero copy), else
+// (a SHIFT16 frame starts 2 bytes into its buffer) by one copy into a pool
+// half page. Either way the handler may return rxring.Forward. On error
+// (ring full, no page) nothing is held and the frame is lost: count it.
+func (a *TX) Forward(fr *rxring.Frame) error {
+	if a.pool == nil {
+		return errors.New("enet: Forward needs NewTX's pool")
+	}
+	b := fr.Ref()
+	if b.Page == pagepool.NoPage {
+		return errors.New("enet: Forward outside the RX handler")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if int(b.Off)%txring.Align == 0 {
+		err := a.ring.EnqueueRef(b)
+		if err != nil {
+			a.pool.Release(b)
+		}
+		return err
+	}
+	a.pool.Release(b)
+	return a.ring.EnqueueCopy(fr.Bytes())
 }
 
 // Flush rings TDAR once for everything queued since the last Flush.
