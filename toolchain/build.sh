@@ -54,7 +54,7 @@ if [[ ! -f $pristine/.fosbury-prepared ]]; then
 fi
 
 work=$cache/.build-$hash
-rm -rf "$work"
+rm -rf "$cache"/.build-* # leftovers of interrupted builds (we hold the lock)
 log "copying source to $work"
 cp -r "$pristine" "$work"
 rm -f "$work/.fosbury-prepared"

@@ -140,16 +140,14 @@ func usleep_no_g(usec uint32) { usleep(usec) }
 //go:nosplit
 func nanotime1() int64 { return goos.Nanotime() }
 
-// walltime is the monotonic clock plus an offset the firmware may set
-// with syscall hooks (see setWalltime): there is no RTC in the runtime.
+// walltime is the board clock: boards set the time of day by moving
+// goos.Nanotime (tamago's CPU.SetTime), there is no separate RTC here.
 //
 //go:nosplit
 func walltime() (sec int64, nsec int32) {
-	t := goos.Nanotime() + wallOffset.Load()
+	t := goos.Nanotime()
 	return t / 1e9, int32(t % 1e9)
 }
-
-var wallOffset atomic.Int64
 
 func cputicks() int64 { return nanotime() }
 
@@ -182,11 +180,9 @@ func exit(code int32) {
 	}
 }
 
-//go:nosplit
-func crash() {
-	*(*int32)(nil) = 0
-	exit(2)
-}
+// crash (GOTRACEBACK=crash) has no core to dump: it exits like a fatal
+// error does.
+func crash() { exit(2) }
 
 // readRandom serves the runtime's own seed (randinit, before the heap
 // exists). goos.InitRNG may allocate, so it runs in hwinit1; until then
