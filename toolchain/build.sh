@@ -17,12 +17,14 @@ hostgo=${HOSTGO:-go}
 
 log() { echo "toolchain: $*" >&2; }
 
-port_hash() {
-	(cd "$here" && find GO_VERSION build.sh apply overlay edits -type f -print0 |
-		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
-}
-
-hash=$(port_hash)
+# Snapshot the port first, so that the hash and the applied files agree
+# even if someone edits toolchain/ while make.bash runs.
+snap=$(mktemp -d)
+trap 'rm -rf "$snap"' EXIT
+(cd "$here" && cp -r GO_VERSION build.sh apply overlay edits "$snap"/)
+applysrc=$(find "$snap/apply" -name '*.go' ! -name '*_test.go' | LC_ALL=C sort)
+hash=$( (cd "$snap" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+	sha256sum | cut -c1-16)
 goroot=$cache/go-tamago-$hash
 if [[ -x $goroot/bin/go ]]; then
 	echo "$goroot"
@@ -47,7 +49,7 @@ if [[ ! -f $pristine/.fosbury-prepared ]]; then
 	[[ -d $dir ]] || { log "go mod download gave no Dir for $module"; exit 1; }
 	rm -rf "$pristine.tmp"
 	cp -r "$dir" "$pristine.tmp"
-	"$hostgo" run "$here/apply" -prepare -goroot "$pristine.tmp"
+	"$hostgo" run $applysrc -prepare -goroot "$pristine.tmp"
 	touch "$pristine.tmp/.fosbury-prepared"
 	rm -rf "$pristine"
 	mv "$pristine.tmp" "$pristine"
@@ -59,7 +61,7 @@ log "copying source to $work"
 cp -r "$pristine" "$work"
 rm -f "$work/.fosbury-prepared"
 log "applying port ($hash)"
-(cd "$here/.." && "$hostgo" run ./toolchain/apply -goroot "$work" -port toolchain)
+"$hostgo" run $applysrc -goroot "$work" -port "$snap"
 cp "$work/.fosbury-port" "$work/.fosbury-built"
 
 log "running make.bash (a few minutes)"
