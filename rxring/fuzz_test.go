@@ -24,7 +24,7 @@ func FuzzClassify(f *testing.F) {
 			nfcs = 4
 		}
 		n, c := classify(st, ext, int(length), bufSize, nfcs)
-		if c >= numClasses || c.String() == "unknown" {
+		if c >= NumClasses || c.String() == "unknown" {
 			t.Fatalf("class %d out of range", c)
 		}
 		errBits := st&(stTR|stOV|stLG|stNO|stCR) != 0 || ext&(extME|extPE|extCE) != 0

@@ -53,7 +53,7 @@ type Options struct {
 type Stats struct {
 	Frames, Bytes        uint64 // good frames lent to the callback
 	Drop, Forward, Local uint64 // verdicts
-	Errors               [numClasses]uint64
+	Errors               [NumClasses]uint64
 	RefillFail           uint64 // frames dropped because no page was free
 	Continued            uint64 // later buffers of a Fragment frame, dropped with it
 	Flips                uint64 // the other half of the page went back

@@ -17,14 +17,14 @@ const (
 	CRC             // CR
 	MACErr          // ME, PE or CE in the enhanced status
 	BadLength       // data length shorter than a header or longer than the buffer
-	numClasses
+	NumClasses
 )
 
-var classNames = [numClasses]string{"ok", "fragment", "truncated", "overrun",
+var classNames = [NumClasses]string{"ok", "fragment", "truncated", "overrun",
 	"length", "non-octet", "crc", "mac", "bad-length"}
 
 func (c Class) String() string {
-	if c < numClasses {
+	if c < NumClasses {
 		return classNames[c]
 	}
 	return "unknown"
