@@ -8,16 +8,16 @@ type Class uint8
 
 // Error classes, in the order classify tests them.
 const (
-	OK        Class = iota
-	Fragment        // buffer without L: a frame longer than one buffer
-	Truncated       // TR
-	Overrun         // OV
-	LengthErr       // LG
-	NonOctet        // NO
-	CRC             // CR
-	MACErr          // ME, PE or CE in the enhanced status
-	BadLength       // data length shorter than a header or longer than the buffer
-	NumClasses
+	OK         Class = iota
+	Fragment         // buffer without L: a frame longer than one buffer
+	Truncated        // TR
+	Overrun          // OV
+	LengthErr        // LG
+	NonOctet         // NO
+	CRC              // CR
+	MACErr           // ME, PE or CE in the enhanced status
+	BadLength        // data length shorter than a header or longer than the buffer
+	NumClasses       // number of classes: Stats.Errors is indexed by Class
 )
 
 var classNames = [NumClasses]string{"ok", "fragment", "truncated", "overrun",
