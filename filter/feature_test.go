@@ -26,6 +26,14 @@ func TestFragmentsFollowFirst(t *testing.T) {
 	if v := e.Decide(other, at(inLAN, 4)); v.Action != Drop {
 		t.Fatal("fragment of another datagram passed")
 	}
+	// The same datagram identity in another VLAN is another datagram.
+	e.Decide(tag(first, 0x8100, 10), at(inLAN, 4))
+	if v := e.Decide(tag(later, 0x8100, 20), at(inLAN, 4)); v.Action != Drop {
+		t.Fatal("later fragment in VLAN 20 followed a first fragment in VLAN 10")
+	}
+	if v := e.Decide(tag(later, 0x8100, 10), at(inLAN, 4)); v.Action != Pass {
+		t.Fatal("later fragment in VLAN 10 did not follow its first")
+	}
 	if v := e.Decide(later, at(inLAN, 5+int64(31*time.Second))); v.Action != Drop {
 		t.Fatal("fragment passed after the fragment timeout")
 	}
