@@ -40,3 +40,10 @@ ong0:
 // the store publishing it (DMB ST on ARMv7).
 TEXT ·publicationBarrier(SB),NOSPLIT|NOFRAME,$0-0
 	B	runtime·armPublicationBarrier(SB)
+
+// read_tls_fallback replaces the TLS register read (MRC TPIDRURO) when
+// GOARM < 7. Nothing keeps g in TLS on tamago (save_g/load_g only run
+// with cgo), so it only has to exist.
+TEXT runtime·read_tls_fallback(SB),NOSPLIT|NOFRAME,$0
+	MOVW	$0, R0
+	RET
