@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,7 +69,13 @@ func bootAppliance(t *testing.T) *appliance {
 			app.err = err
 			return
 		}
-		app.monitor = filepath.Join(t.TempDir(), "monitor.sock")
+		// Not t.TempDir: the boot outlives the test that starts it.
+		dir, err := os.MkdirTemp("", "fosbury-hwtest")
+		if err != nil {
+			app.err = err
+			return
+		}
+		app.monitor = filepath.Join(dir, "monitor.sock")
 		app.run, err = Boot(need(t, firmware, "firmware"), 20*time.Minute,
 			"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
 			"-net", "nic,netdev=lan",
@@ -274,8 +281,10 @@ func TestMalformedFrames(t *testing.T) {
 	dst := applianceMAC
 	frame := func(n int, ethType uint16, fill byte) []byte {
 		f := bytes.Repeat([]byte{fill}, n)
-		copy(f[0:6], dst)
-		copy(f[6:12], peerMAC)
+		copy(f, dst)
+		if n > 6 {
+			copy(f[6:], peerMAC)
+		}
 		if n >= 14 {
 			binary.BigEndian.PutUint16(f[12:], ethType)
 		}

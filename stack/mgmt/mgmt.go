@@ -83,6 +83,9 @@ func Serve(ln net.Listener, o Options) error {
 	return srv.Serve(ln)
 }
 
+// writeStall is how long a /pattern client may take to accept 4 KiB.
+const writeStall = 10 * time.Second
+
 // MaxPattern bounds one /pattern response.
 const MaxPattern = 64 << 20
 
@@ -100,8 +103,13 @@ func servePattern(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(n))
+	// The server's WriteTimeout bounds a whole response; a long transfer
+	// instead gets a deadline that moves with its progress, so only a
+	// stalled client is cut off.
+	rc := http.NewResponseController(w)
 	var buf [4096]byte
 	for off := 0; off < n; {
+		rc.SetWriteDeadline(time.Now().Add(writeStall))
 		k := min(len(buf), n-off)
 		for i := 0; i < k; i++ {
 			buf[i] = Pattern(off + i)
