@@ -7,6 +7,9 @@
 #   src-<version>/          pristine, prepared release source (never modified)
 #   go-tamago-<hash>/       a built GOROOT for one state of the port
 # <hash> covers every input under toolchain/ that changes the result.
+# A new hash whose changes leave cmd/ and the go command's tables alone
+# reuses the newest build's tools (seconds); otherwise make.bash runs.
+# FOSBURY_FULL_BUILD=1 forces make.bash.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +19,14 @@ module=golang.org/toolchain@v0.0.1-go${version}.linux-amd64
 hostgo=${HOSTGO:-go}
 
 log() { echo "toolchain: $*" >&2; }
+
+# prune keeps the newest few builds; dev.sh and the fast path use the newest.
+prune() {
+	ls -1dt "$cache"/go-tamago-* 2>/dev/null | tail -n +4 | while read -r old; do
+		log "pruning $old"
+		rm -rf "$old"
+	done
+}
 
 # Snapshot the port first, so that the hash and the applied files agree
 # even if someone edits toolchain/ while make.bash runs.
@@ -57,6 +68,26 @@ fi
 
 work=$cache/.build-$hash
 rm -rf "$cache"/.build-* # leftovers of interrupted builds (we hold the lock)
+
+# Fast path: when the port changed only outside the tools (runtime, std),
+# the newest build's go command, compiler and linker are still right:
+# re-sync its sources instead of running make.bash (the standard library
+# is compiled per program from source, so nothing else is stale).
+base=$(ls -1dt "$cache"/go-tamago-* 2>/dev/null | head -n 1 || true)
+if [[ -n $base && ${FOSBURY_FULL_BUILD:-0} != 1 ]]; then
+	log "trying to reuse the tools of $base"
+	cp -r "$base" "$work"
+	if "$hostgo" run $applysrc -goroot "$work" -port "$snap" -pristine "$pristine" -strict-tools; then
+		mv "$work" "$goroot"
+		log "built $goroot (port synced, tools reused)"
+		prune
+		echo "$goroot"
+		exit 0
+	fi
+	log "tool sources changed: full build"
+	rm -rf "$work"
+fi
+
 log "copying source to $work"
 cp -r "$pristine" "$work"
 rm -f "$work/.fosbury-prepared"
@@ -74,9 +105,5 @@ rm -rf "$goroot"
 mv "$work" "$goroot"
 log "built $goroot"
 
-# Keep the newest few builds; dev.sh copies from the newest.
-ls -1dt "$cache"/go-tamago-* 2>/dev/null | tail -n +4 | while read -r old; do
-	log "pruning $old"
-	rm -rf "$old"
-done
+prune
 echo "$goroot"

@@ -118,6 +118,18 @@ func TestDevModeRestoresFromPristine(t *testing.T) {
 	if p := read(t, filepath.Join(goroot, "src/p/p.go")); strings.Count(p, "tamago") != 1 {
 		t.Errorf("p.go edited more than once:\n%s", p)
 	}
+	if toolsChanged {
+		t.Error("tools reported changed though no cmd/ file changed")
+	}
+	if err := os.WriteFile(filepath.Join(port, "overlay/src/cmd/x/x.go"), []byte("package x // changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(goroot, port, pristine); err != nil {
+		t.Fatal(err)
+	}
+	if !toolsChanged {
+		t.Error("a changed cmd/ file was not reported")
+	}
 }
 
 func TestPrepare(t *testing.T) {

@@ -10,7 +10,9 @@
 //     once;
 //   - -pristine DIR (dev mode): first restore every file the previous
 //     application touched from the pristine tree DIR, so that a built
-//     GOROOT can be re-synced with the current port without make.bash.
+//     GOROOT can be re-synced with the current port without make.bash;
+//     -strict-tools makes it exit with status 3 when that is not enough
+//     because a tool source changed.
 //
 // Every application writes GOROOT/.fosbury-port: one "sha256 path" line per
 // file the port touched. A GOROOT built by build.sh also keeps the copy taken
@@ -55,6 +57,7 @@ func main() {
 	port := flag.String("port", "toolchain", "port directory holding overlay/ and edits/")
 	prepare := flag.Bool("prepare", false, "only prepare an extracted toolchain module tree")
 	pristine := flag.String("pristine", "", "dev mode: pristine source tree to restore touched files from")
+	strictTools := flag.Bool("strict-tools", false, "with -pristine: fail (exit 3) if tool sources differ from the build")
 	flag.Parse()
 	if *goroot == "" {
 		fail(errors.New("-goroot is required"))
@@ -68,7 +71,13 @@ func main() {
 	if err := run(*goroot, *port, *pristine); err != nil {
 		fail(err)
 	}
+	if *strictTools && toolsChanged {
+		os.Exit(3)
+	}
 }
+
+// toolsChanged is set by warnToolChanges.
+var toolsChanged bool
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "apply:", err)
@@ -156,6 +165,7 @@ func warnToolChanges(goroot string, now map[string]string) {
 	built, err := readManifest(filepath.Join(goroot, builtName))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apply: warning: no", builtName, "in GOROOT; cannot tell whether tools are current")
+		toolsChanged = true
 		return
 	}
 	var changed []string
@@ -170,6 +180,7 @@ func warnToolChanges(goroot string, now map[string]string) {
 		}
 	}
 	sort.Strings(changed)
+	toolsChanged = len(changed) > 0
 	for _, rel := range changed {
 		fmt.Fprintln(os.Stderr, "apply: WARNING: tool source changed since make.bash (run toolchain/build.sh):", rel)
 	}
