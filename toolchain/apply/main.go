@@ -153,6 +153,7 @@ func toolAffecting(rel string) bool {
 	for _, p := range []string{
 		"src/cmd/", "src/internal/syslist/", "src/internal/platform/",
 		"src/internal/buildcfg/", "src/go/build/", "src/internal/goos/",
+		"src/internal/cfg/", "src/internal/goarch/",
 	} {
 		if strings.HasPrefix(rel, p) {
 			return true
