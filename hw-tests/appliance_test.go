@@ -168,6 +168,28 @@ func (a *appliance) ping(t *testing.T, dst netip.Addr, count int, size func(i in
 	}
 }
 
+// waitPing pings once a second until an answer comes back.
+func (a *appliance) waitPing(t *testing.T, dst netip.Addr, within time.Duration) {
+	t.Helper()
+	pg, err := a.peer.NewPinger(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	deadline := time.Now().Add(within)
+	for seq := uint16(1); ; seq++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := pg.Ping(ctx, seq, []byte("are you there"))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no echo reply from %v within %v: %v", dst, within, err)
+		}
+	}
+}
+
 func (a *appliance) counter(t *testing.T, st mgmt.Status, name string) uint64 {
 	t.Helper()
 	if len(st.Ports) == 0 {
@@ -333,20 +355,26 @@ func TestBurstOverrun(t *testing.T) {
 	f := make([]byte, 1514)
 	copy(f[0:6], applianceMAC)
 	copy(f[6:12], peerMAC)
-	binary.BigEndian.PutUint16(f[12:], 0x88b5) // local experimental EtherType: the rules drop it
+	binary.BigEndian.PutUint16(f[12:], 0x88b5) // local experimental EtherType: the stack ignores it
 	const burst = 4000
 	for i := 0; i < burst; i++ {
 		binary.BigEndian.PutUint32(f[14:], uint32(i))
 		a.peer.SendFrame(f)
 	}
+	// The host drops what QEMU's socket buffer cannot hold, so the first
+	// requests may be lost on the host side: wait for the first answer,
+	// then every ping must be answered.
+	a.waitPing(t, applianceV4, 30*time.Second)
 	a.ping(t, applianceV4, 50, func(int) int { return 1000 })
 	after := a.status(t)
 	polled := a.counter(t, after, "rx_polled") - a.counter(t, before, "rx_polled")
 	dropped := after.Filter["dropped"] - before.Filter["dropped"]
-	t.Logf("burst of %d: %d polled, %d dropped by the rules, exhausted budget %d times", burst, polled, dropped,
+	t.Logf("burst of %d: %d polled (the host dropped the rest), %d dropped by the rules, exhausted budget %d times", burst, polled, dropped,
 		a.counter(t, after, "budget_exhausted")-a.counter(t, before, "budget_exhausted"))
-	if dropped == 0 || a.counter(t, after, "budget_exhausted") == a.counter(t, before, "budget_exhausted") {
-		t.Fatal("the burst was neither dropped by the rules nor did it exhaust a poll budget")
+	// More frames than the 256-descriptor ring holds arrived back to back,
+	// and the poll loop took them in budgeted passes.
+	if polled < 256 || a.counter(t, after, "budget_exhausted") == a.counter(t, before, "budget_exhausted") {
+		t.Fatalf("the burst did not overrun the ring: %d polled, budget never exhausted", polled)
 	}
 }
 
