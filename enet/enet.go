@@ -95,6 +95,8 @@ type MAC struct {
 	phy     *PHY
 	link    Link
 	linkSet bool // link applied to TCR/RCR at least once
+	rcr     uint32 // RCR and TCR as programmed: readback masks differ
+	tcr     uint32 // (QEMU drops RMII_MODE/RMII_10T), so compare with these
 
 	imask  uint32        // EIMR while not polling
 	notify chan struct{} // ISR -> poll loop, capacity 1
@@ -189,8 +191,9 @@ func (m *MAC) configure() {
 	}
 
 	// Until a link is known assume 100 Mbit/s full duplex (QEMU, EVK).
-	r.Write32(regRCR, m.rcrValue(Link{Up: true, Speed: 100, FullDuplex: true}))
-	r.Write32(regTCR, tcrFDEN)
+	m.rcr, m.tcr = m.rcrValue(Link{Up: true, Speed: 100, FullDuplex: true}), tcrFDEN
+	r.Write32(regRCR, m.rcr)
+	r.Write32(regTCR, m.tcr)
 
 	// 22.5 ENETx_TFWR: store and forward; a DDR-fed FIFO must never underrun.
 	r.Write32(regTFWR, tfwrSTRFWD)
@@ -342,7 +345,7 @@ func (m *MAC) Stop() (graceful bool) {
 	r.Write32(regEIMR, 0)
 	if r.Read32(regECR)&ecrETHEREN != 0 {
 		r.Write32(regEIR, IntGRA)
-		setBits(r, regTCR, tcrGTS)
+		r.Write32(regTCR, m.tcr|tcrGTS)
 		for i := 0; i < resetPolls; i++ {
 			if r.Read32(regEIR)&IntGRA != 0 {
 				graceful = true
@@ -352,7 +355,7 @@ func (m *MAC) Stop() (graceful bool) {
 		r.Write32(regEIR, IntGRA)
 	}
 	clearBits(r, regECR, ecrETHEREN)
-	clearBits(r, regTCR, tcrGTS)
+	r.Write32(regTCR, m.tcr)
 	m.started = false
 	return graceful
 }
@@ -377,13 +380,14 @@ func (m *MAC) setLinkLocked(l Link) error {
 		if !l.Up {
 			return nil // keep the last programmed mode while down
 		}
-		if m.regs.Read32(regTCR)&tcrFDEN != tcr || m.regs.Read32(regRCR)&(rcrDRT|rcrRMII10T) != rcr&(rcrDRT|rcrRMII10T) {
+		if tcr != m.tcr || rcr != m.rcr {
 			m.st.restartsNeeded.Add(1)
 			return ErrRestart
 		}
 		return nil
 	}
 	if l.Up {
+		m.rcr, m.tcr = rcr, tcr
 		m.regs.Write32(regRCR, rcr)
 		m.regs.Write32(regTCR, tcr)
 	}

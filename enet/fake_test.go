@@ -41,6 +41,7 @@ type fakeENET struct {
 	mibStuckOff  bool // MIBC keeps MIB_DIS (a MAC without MIB)
 	noGRA        bool // a graceful stop never completes
 	noLog        bool // do not record writes (benchmarks)
+	qemu         bool // apply QEMU 7.2 imx.enet write masks (hw/net/imx_fec.c)
 }
 
 func newFakeENET(bus *fakeBus) *fakeENET {
@@ -74,6 +75,14 @@ func (f *fakeENET) Write32(off, v uint32) {
 	f.mu.Lock()
 	if !f.noLog {
 		f.log = append(f.log, regWrite{off, v})
+	}
+	if f.qemu {
+		var drop bool
+		v, drop = qemuMask(off, v)
+		if drop {
+			f.mu.Unlock()
+			return
+		}
 	}
 	switch off {
 	case regEIR:
@@ -133,6 +142,41 @@ func (f *fakeENET) Write32(off, v uint32) {
 		f.r[off/4] = v
 	}
 	f.mu.Unlock()
+}
+
+// qemuMask is what QEMU 7.2's imx.enet keeps of a register write; drop
+// reports writes it ignores (hash registers: no MAC filtering).
+func qemuMask(off, v uint32) (uint32, bool) {
+	switch off {
+	case regRCR:
+		return v & 0x07FF003F, false // RMII_MODE, RMII_10T, PADEN... not kept
+	case regMSCR:
+		return v & 0xFE, false // HOLDTIME not kept
+	case regMRBR:
+		return v & 0x3FF0, false
+	case regRDSR, regTDSR:
+		return v &^ 7, false
+	case regRACC:
+		return v & 0xC7, false
+	case regTACC:
+		return v & 0x19, false
+	case regFTRL:
+		return v & 0x3FFF, false
+	case regTFWR:
+		return v & 0x13F, false
+	case regMIBC:
+		if v&mibcDIS != 0 {
+			return mibcDIS | mibcIDLE, false
+		}
+		return 0, false
+	case regOPD:
+		return v&0xFFFF | 0x10000, false
+	case regPAUR:
+		return (v | 0xFFFF) & 0xFFFF8808, false
+	case regIAUR, regIALR, regGAUR, regGALR:
+		return 0, true
+	}
+	return v, false
 }
 
 // raise sets EIR bits as the uDMA would.
