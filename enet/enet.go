@@ -94,7 +94,7 @@ type MAC struct {
 	mrbr    uint32
 	phy     *PHY
 	link    Link
-	linkSet bool // link applied to TCR/RCR at least once
+	linkSet bool   // link applied to TCR/RCR at least once
 	rcr     uint32 // RCR and TCR as programmed: readback masks differ
 	tcr     uint32 // (QEMU drops RMII_MODE/RMII_10T), so compare with these
 
