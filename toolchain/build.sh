@@ -12,6 +12,11 @@
 # FOSBURY_FULL_BUILD=1 forces make.bash.
 set -euo pipefail
 
+# The whole script is one compound command, parsed before it runs: bash
+# reads scripts as it goes, and make.bash takes long enough for someone to
+# edit this file meanwhile.
+{
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${FOSBURY_CACHE:-$HOME/.cache/fosbury}
 version=$(tr -d ' \n' <"$here/GO_VERSION")
@@ -107,3 +112,5 @@ log "built $goroot"
 
 prune
 echo "$goroot"
+exit 0
+}
