@@ -31,10 +31,10 @@ TEXT_START := 0x80010000
 LDFLAGS := -T $(TEXT_START) -R 0x1000 -X main.Version=$(VERSION)
 
 QEMU := qemu-system-arm
-QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting -monitor none
+QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
 DEBIAN_PKGS := qemu-system-arm u-boot-tools
 
-.PHONY: all deps toolchain firmware selftest qemu test test-host test-fuzz test-qemu bench clean
+.PHONY: all deps toolchain firmware selftest baseline qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
 all: firmware
 
@@ -72,11 +72,21 @@ selftest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
 	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
 
+# The lan port (ENET1) is on QEMU's user network (10.0.2.0/24, no root
+# needed) with host port $(HTTP_PORT) forwarded to the appliance's HTTP API.
+HTTP_PORT ?= 8080
+# The measurement baseline: tamago's copy driver under the same stack.
+baseline: $(TOOLCHAIN_DEP)
+	@mkdir -p $(BUILD)
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
+
 qemu: firmware
 	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X)"
-	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf
+	@echo ">> management API: curl http://127.0.0.1:$(HTTP_PORT)/status"
+	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf \
+	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 
-test: test-host test-fuzz
+test: test-host test-fuzz test-mutation test-qemu
 
 test-host:
 	$(GO) vet ./...
@@ -85,12 +95,25 @@ test-host:
 test-fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
+# Removing each sync, barrier or reference check from the rings must make
+# their tests fail.
+test-mutation:
+	bash scripts/mutation/run.sh
+
 test-qemu: deps firmware selftest
 	$(GO) test -count=1 -tags hwtest -v ./hw-tests/ \
 	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf
 
-bench:
+bench: bench-host bench-qemu
+
+bench-host:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Both firmwares under QEMU -icount (guest time = guest instructions), one
+# after the other in one run, with the same wire traffic.
+bench-qemu: deps firmware baseline
+	$(GO) test -count=1 -tags 'hwtest hwbench' -run TestBenchSideBySide -v ./hw-tests/ \
+	  -ours $(CURDIR)/$(BUILD)/fosbury-evk.elf -baseline $(CURDIR)/$(BUILD)/baseline.elf
 
 clean:
 	rm -rf $(BUILD)

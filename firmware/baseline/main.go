@@ -85,7 +85,7 @@ func run() error {
 	if err := eng.Load("fosbury.rules", defaults.Rules); err != nil {
 		return err
 	}
-	var rx, dropped uint64
+	var rx, dropped, busy uint64
 	started := time.Now()
 	ln, err := s.ListenTCP(cfg.HTTPPort, true)
 	if err != nil {
@@ -93,7 +93,7 @@ func run() error {
 	}
 	go mgmt.Serve(ln, mgmt.Options{Version: "baseline-" + Version, Started: started, Collect: func(st *mgmt.Status) {
 		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: true, Counters: map[string]uint64{
-			"rx_frames": rx, "stack_rx": ep.RxFrames.Load(), "stack_tx": ep.TxFrames.Load()}}}
+			"rx_frames": rx, "rx_busy_ns": busy, "stack_rx": ep.RxFrames.Load(), "stack_tx": ep.TxFrames.Load()}}}
 		st.Filter = map[string]uint64{"dropped": dropped}
 	}})
 
@@ -115,6 +115,7 @@ func run() error {
 				continue
 			}
 			hw.ClearInterrupt(enet.IRQ_RXF)
+			t0 := nanotime()
 			for {
 				n, err := hw.Receive(buf)
 				if n == 0 || err != nil {
@@ -128,6 +129,7 @@ func run() error {
 				}
 				ep.Deliver(frame)
 			}
+			busy += uint64(nanotime() - t0)
 		}
 	})
 	return nil
