@@ -34,7 +34,7 @@ func Init(b *board.Board) error {
 		return err
 	}
 	_, ramEnd := runtime.MemRegion()
-	if ramEnd > uint(b.DMA.Start) {
+	if ramEnd > b.DMA.Start {
 		return fmt.Errorf("%s: the runtime owns RAM up to %#x, over the DMA region at %#x (build with -tags linkramsize)",
 			b.Name, ramEnd, b.DMA.Start)
 	}
