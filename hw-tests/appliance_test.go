@@ -60,6 +60,18 @@ func freeUDPPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// TestMain stops the shared appliance boot after the last test.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if app.peer != nil {
+		app.peer.Close()
+	}
+	if app.run != nil {
+		app.run.Stop()
+	}
+	os.Exit(code)
+}
+
 // bootAppliance boots the firmware once, wired to a peer.
 func bootAppliance(t *testing.T) *appliance {
 	t.Helper()

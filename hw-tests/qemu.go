@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -45,6 +46,8 @@ func Boot(elf string, timeout time.Duration, extra ...string) (*Run, error) {
 	args = append(args, extra...)
 	cmd := exec.CommandContext(ctx, "qemu-system-arm", args...)
 	cmd.Stdin = nil
+	// QEMU must not outlive the test binary, whatever ends it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
