@@ -129,7 +129,7 @@ func startNetwork(b *board.Board, cfg *stack.Config, rules []byte) (*appliance, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
-		fmt.Printf("net: %s: ENET%d, PHY %+v\n", p.info.Name, p.info.ENET, where)
+		fmt.Printf("net: %s: ENET%d, %+v\n", p.info.Name, p.info.ENET, where)
 		p.mac.AttachPHY(phy)
 		p.link, err = p.mac.WaitLink(3*time.Second, 50*time.Millisecond)
 		fmt.Printf("net: %s: link %v (%v)\n", p.info.Name, p.link, err)
