@@ -3,7 +3,8 @@
 // reset, MDIO probe with fallback, PHY, link), attaches rxring/txring on
 // DMA memory, wires the MAC interrupt through the GIC, sends an ARP
 // request for QEMU user networking's gateway (10.0.2.2) and waits for the
-// reply to come back through IRQ -> ISR -> poll loop -> RX ring. It
+// reply to come back through IRQ -> ISR -> poll loop -> RX ring, then a
+// burst of 200 that wraps both rings many times. It
 // prints what it sees on UART1 and exits through semihosting: 0 when the
 // reply arrived, 1 otherwise.
 //
@@ -21,6 +22,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime/goos"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -50,6 +52,28 @@ func aligned(n, align int) []byte {
 	b := make([]byte, n+align)
 	off := (align - int(uintptr(unsafe.Pointer(&b[0])))%align) % align
 	return b[off : off+n]
+}
+
+// sendARP queues "who has 10.0.2.2? tell 10.0.2.15" without ringing the
+// doorbell; false when the TX ring is full.
+func sendARP(tx *enet.TX) bool {
+	buf, ok := tx.TxReserve(60)
+	if !ok {
+		return false
+	}
+	frame := buf[:60]
+	for i := range frame {
+		frame[i] = 0
+	}
+	copy(frame[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	copy(frame[6:12], mac1Addr[:])
+	frame[12], frame[13] = 0x08, 0x06
+	copy(frame[14:22], []byte{0, 1, 0x08, 0x00, 6, 4, 0, 1})
+	copy(frame[22:28], mac1Addr[:])
+	copy(frame[28:32], guestIP[:])
+	copy(frame[38:42], gwIP[:])
+	tx.TxCommit(60)
+	return true
 }
 
 func main() {
@@ -112,10 +136,12 @@ func main() {
 	}
 
 	got := make(chan []byte, 1)
+	var replies atomic.Uint64
 	rx, err := enet.NewRX(rxr, rxd.BusAddr(), func(f *rxring.Frame) rxring.Verdict {
 		b := f.Bytes()
 		// An ARP reply (opcode 2) from the gateway to us.
 		if len(b) >= 42 && b[12] == 0x08 && b[13] == 0x06 && b[21] == 2 && bytes.Equal(b[28:32], gwIP[:]) {
+			replies.Add(1)
 			select {
 			case got <- append([]byte(nil), b[:42]...):
 			default:
@@ -140,25 +166,8 @@ func main() {
 	go mac1.Run(stop, 0)
 	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, mac1)
 
-	// ARP request: who has 10.0.2.2? tell 10.0.2.15.
-	buf, ok := tx.TxReserve(60)
-	if !ok {
-		fail("TX ring refused the first frame")
-	}
-	frame := buf[:60]
-	for i := range frame {
-		frame[i] = 0
-	}
-	copy(frame[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	copy(frame[6:12], mac1Addr[:])
-	frame[12], frame[13] = 0x08, 0x06
-	copy(frame[14:22], []byte{0, 1, 0x08, 0x00, 6, 4, 0, 1})
-	copy(frame[22:28], mac1Addr[:])
-	copy(frame[28:32], guestIP[:])
-	copy(frame[38:42], gwIP[:])
-	tx.TxCommit(60)
+	sendARP(tx)
 	tx.TxFlush()
-
 	select {
 	case b := <-got:
 		fmt.Printf("qemusmoke: ARP reply from %x: gateway is at %x\n", b[28:32], b[22:28])
@@ -166,6 +175,29 @@ func main() {
 		s := mac1.Stats()
 		fail("no ARP reply: %+v", s)
 	}
+
+	// A burst: 200 requests in batches of 8 (one TDAR per batch), more
+	// than either ring holds, so both wrap many times.
+	const burst = 200
+	for sent := 0; sent < burst; {
+		n := 0
+		for ; n < 8 && sent < burst; n++ {
+			for !sendARP(tx) {
+				tx.TxFlush()
+				time.Sleep(time.Millisecond)
+			}
+			sent++
+		}
+		tx.TxFlush()
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for replies.Load() < 1+burst && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := replies.Load(); n != 1+burst {
+		fail("%d of %d ARP replies: %+v", n, 1+burst, mac1.Stats())
+	}
+	fmt.Printf("qemusmoke: burst of %d requests, %d replies\n", burst, burst)
 	s := mac1.Stats()
 	fmt.Printf("qemusmoke: interrupts %d polls %d rx %d rxDoorbells %d txDoorbells %d txReclaimed %d\n",
 		s.Interrupts, s.Polls, s.RxPolled, s.RxDoorbells, s.TxDoorbells, s.TxReclaimed)
