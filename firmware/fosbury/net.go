@@ -113,7 +113,7 @@ func startNetwork(b *board.Board, cfg *stack.Config, rules []byte) (*appliance, 
 			return nil, err
 		}
 		p.mac, err = enet.New(enet.Options{Port: p.hw, Regs: enet.NewMMIO(p.hw), MAC: p.addr, IPGClockHz: ipg,
-			Promiscuous: len(b.Ports) > 1, AllMulticast: true, DoorbellBarrier: pool.WMB})
+			Promiscuous: len(b.Ports) > 1, AllMulticast: true}) // the rings issue the wmb before each doorbell
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", bp.Name, err)
 		}
