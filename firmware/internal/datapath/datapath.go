@@ -4,10 +4,12 @@
 // (forwarded by reference, zero copy), or dropped. Rejects get their
 // reply built into a TX buffer. It owns no ring and no register; the
 // firmware gives it Ports. Handle runs on the poll loop of the port that
-// received the frame and allocates nothing in steady state.
+// received the frame and allocates nothing in steady state. Ports may poll
+// on different goroutines; Handle is safe for that.
 package datapath
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/fosbury-net/fosbury/filter"
@@ -54,21 +56,23 @@ type Counters struct {
 type Datapath struct {
 	o Options
 	Counters
+	// decide serialises filter.Engine.Decide, whose contract is one
+	// goroutine: each port's poll loop calls Handle.
+	decide sync.Mutex
 	// pending marks ports holding forwarded frames not yet flushed: the
 	// doorbell rings once per poll pass (Flush), not once per frame.
-	pending []bool
+	pending []atomic.Bool
 }
 
 // New returns a datapath; it panics on nothing: bad options give a
 // datapath that drops everything and counts it.
-func New(o Options) *Datapath { return &Datapath{o: o, pending: make([]bool, len(o.Ports))} }
+func New(o Options) *Datapath { return &Datapath{o: o, pending: make([]atomic.Bool, len(o.Ports))} }
 
 // Flush rings the TX doorbell of every port that was given forwarded
 // frames since the last Flush. Call it after each poll pass.
 func (d *Datapath) Flush() {
-	for i, p := range d.pending {
-		if p {
-			d.pending[i] = false
+	for i := range d.pending {
+		if d.pending[i].Swap(false) {
 			d.o.Ports[i].TxFlush()
 		}
 	}
@@ -86,7 +90,9 @@ func (d *Datapath) Handle(in int, f *rxring.Frame) rxring.Verdict {
 		d.Dropped.Add(1)
 		return rxring.Drop
 	}
+	d.decide.Lock()
 	v := d.o.Filter.Decide(frame, filter.Meta{Port: uint8(in), Dir: filter.In, Now: d.o.Now()})
+	d.decide.Unlock()
 	switch v.Action {
 	case filter.Pass:
 	case filter.Reject:
@@ -135,7 +141,7 @@ func (d *Datapath) forward(in int, f *rxring.Frame) bool {
 			continue
 		}
 		d.Forwarded.Add(1)
-		d.pending[i] = true
+		d.pending[i].Store(true)
 		sent = true
 	}
 	return sent
