@@ -8,6 +8,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -220,9 +221,8 @@ func (a *appliance) collect(st *mgmt.Status) {
 	for _, p := range a.ports {
 		s := p.mac.Stats()
 		l := p.mac.Link()
-		mac := p.addr
 		st.Ports = append(st.Ports, mgmt.PortStatus{
-			Name: p.info.Name, MAC: fmt.Sprintf("%x:%x:%x:%x:%x:%x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]),
+			Name: p.info.Name, MAC: net.HardwareAddr(p.addr[:]).String(),
 			Link: l.Up, SpeedMbps: l.Speed, FullDuplex: l.FullDuplex,
 			Counters: map[string]uint64{
 				"rx_frames": s.RX.Frames, "rx_polled": s.RxPolled, "rx_doorbells": s.RxDoorbells,
