@@ -57,15 +57,23 @@ toolchain:
 	@bash toolchain/build.sh > $(BUILD)/goroot.tmp && mv $(BUILD)/goroot.tmp $(BUILD)/goroot
 	@echo ">> toolchain: $$(cat $(BUILD)/goroot)"
 
-# The appliance for the MCIMX6UL(L)-EVK, which is also what QEMU's mcimx6ul-evk runs.
+# Firmware images: ELF, raw .bin and flashable .imx (the board's DCD from
+# tamago's board package; IVT entry set to the ELF's e_entry).
+#   fosbury-evk: MCIMX6UL(L)-EVK, also what QEMU's mcimx6ul-evk runs
+#   mk2lan:      USB armory Mk II LAN
+TAMAGO_DIR = $$($(GO) list -m -f '{{.Dir}}' github.com/usbarmory/tamago)
+define image
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/$(1).elf ./firmware/$(2)
+	$(GO) run ./tools/imgtool bin $(BUILD)/$(1).elf $(BUILD)/$(1).bin
+	mkimage -n $(TAMAGO_DIR)/board/$(3)/imximage.cfg -T imximage -e $(TEXT_START) -d $(BUILD)/$(1).bin $(BUILD)/$(1).imx >/dev/null
+	$(GO) run ./tools/imgtool imx-entry $(BUILD)/$(1).elf $(BUILD)/$(1).imx
+	@ls -l $(BUILD)/$(1).elf $(BUILD)/$(1).bin $(BUILD)/$(1).imx
+endef
+
 firmware: $(TOOLCHAIN_DEP) deps
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/fosbury-evk.elf ./firmware/fosbury
-	$(GO) run ./tools/imgtool bin $(BUILD)/fosbury-evk.elf $(BUILD)/fosbury-evk.bin
-	mkimage -n $$($(GO) list -m -f '{{.Dir}}' github.com/usbarmory/tamago)/board/nxp/mx6ullevk/imximage.cfg \
-	  -T imximage -e $(TEXT_START) -d $(BUILD)/fosbury-evk.bin $(BUILD)/fosbury-evk.imx >/dev/null
-	$(GO) run ./tools/imgtool imx-entry $(BUILD)/fosbury-evk.elf $(BUILD)/fosbury-evk.imx
-	@ls -l $(BUILD)/fosbury-evk.elf $(BUILD)/fosbury-evk.bin $(BUILD)/fosbury-evk.imx
+	$(call image,fosbury-evk,fosbury,nxp/mx6ullevk)
+	$(call image,mk2lan,mk2lan,usbarmory/mk2)
 
 # Test-only firmware that checks the runtime port and reports through semihosting.
 selftest: $(TOOLCHAIN_DEP)

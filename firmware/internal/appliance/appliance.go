@@ -1,10 +1,13 @@
-// net.go owns the appliance's network bring-up on tamago/arm: the page pool
-// over the board's DMA region, one MAC + PHY + RX/TX ring pair per port,
-// the datapath between them, and the netstack with its management plane.
+// Package appliance is the firmware's common part on tamago/arm, for every
+// board: the banner, and the network bring-up — the page pool over the
+// board's DMA region, one MAC + PHY + RX/TX ring pair per port, the
+// datapath between them, and the netstack with its management plane.
+// The firmware mains (firmware/fosbury for the EVK and QEMU,
+// firmware/mk2lan) only pick the board.
 //
-//go:build tamago && arm && linkramsize
+//go:build tamago && arm
 
-package main
+package appliance
 
 import (
 	"fmt"
@@ -71,12 +74,14 @@ func (p pollFlush) Poll(budget int) int {
 	return n
 }
 
-type appliance struct {
-	pool   *pagepool.Pool
-	ports  []*port
-	filter *filter.Engine
-	dp     *datapath.Datapath
-	stack  *stack.Stack
+// Appliance is the running network side of the firmware.
+type Appliance struct {
+	version string
+	pool    *pagepool.Pool
+	ports   []*port
+	filter  *filter.Engine
+	dp      *datapath.Datapath
+	stack   *stack.Stack
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -90,7 +95,11 @@ func physBytes(addr uint32, n int) []byte {
 // administered), used until a board's fuses are read.
 func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, byte(0x56 + i)} }
 
-func startNetwork(b *board.Board, cfg *stack.Config, rules []byte) (*appliance, error) {
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+// Start brings up every port of board b with the configuration and rules.
+func Start(b *board.Board, cfg *stack.Config, rules []byte, version string) (*Appliance, error) {
 	d := b.DMA
 	mem, err := pagepool.NewARMMemory(uintptr(d.Start+d.DescBytes), int(d.Size-d.DescBytes))
 	if err != nil {
@@ -100,7 +109,7 @@ func startNetwork(b *board.Board, cfg *stack.Config, rules []byte) (*appliance, 
 	if err != nil {
 		return nil, err
 	}
-	a := &appliance{pool: pool}
+	a := &Appliance{pool: pool, version: version}
 
 	// MACs first: a port's PHY may sit on another port's MDIO bus.
 	byENET := map[int]*port{}
@@ -207,17 +216,17 @@ func startNetwork(b *board.Board, cfg *stack.Config, rules []byte) (*appliance, 
 	return a, nil
 }
 
-// serveManagement answers /status on every address.
-func (a *appliance) serveManagement(port uint16, started time.Time) error {
+// ServeManagement answers /status on every address.
+func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	ln, err := a.stack.ListenTCP(port, true)
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: Version, Started: started, Collect: a.collect})
+	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
 	return nil
 }
 
-func (a *appliance) collect(st *mgmt.Status) {
+func (a *Appliance) collect(st *mgmt.Status) {
 	for _, p := range a.ports {
 		s := p.mac.Stats()
 		l := p.mac.Link()
