@@ -80,7 +80,7 @@ func (a *RX) RXCounters() RXCounters {
 // send while the poll loop reclaims.
 //
 // Besides Send/SendRef/Flush it offers the lend-commit-flush side a
-// netstack endpoint wants (stack/link.Port's TxReserve, TxCommit, TxFlush):
+// netstack endpoint wants (netstack/link.Port's TxReserve, TxCommit, TxFlush):
 // the stack writes the frame straight into a pool half page, which is then
 // queued by reference, so a locally built frame is copied exactly once.
 type TX struct {

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
-	"github.com/fosbury-net/fosbury/stack/mgmt"
+	"github.com/fosbury-net/fosbury/mgmt"
 )
 
 var (

@@ -19,9 +19,9 @@ import (
 	"github.com/fosbury-net/fosbury/board/semihosting"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
-	"github.com/fosbury-net/fosbury/stack"
-	"github.com/fosbury-net/fosbury/stack/link"
-	"github.com/fosbury-net/fosbury/stack/mgmt"
+	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/netstack"
+	"github.com/fosbury-net/fosbury/netstack/link"
 	_ "github.com/usbarmory/tamago/board/nxp/mx6ullevk"
 	"github.com/usbarmory/tamago/soc/nxp/enet"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
@@ -33,7 +33,7 @@ var Version = "dev"
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
 
-// copyPort is stack/link's Port over tamago's driver: the stack writes
+// copyPort is netstack/link's Port over tamago's driver: the stack writes
 // into one Go buffer, Transmit copies it to the driver's DMA buffer and
 // rings TDAR, per frame.
 type copyPort struct {
@@ -60,7 +60,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := stack.ParseConfig("fosbury.conf", defaults.Config)
+	cfg, err := netstack.ParseConfig("fosbury.conf", defaults.Config)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func run() error {
 	}
 	port := &copyPort{hw: hw, mac: tcpip.LinkAddress(hw.MAC)}
 	nic, ep := link.NewNIC(link.Options{Port: port})
-	s, err := stack.New(cfg, []stack.NIC{{Name: "lan", Link: nic}})
+	s, err := netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: nic}})
 	if err != nil {
 		return err
 	}

@@ -21,11 +21,11 @@ import (
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/firmware/internal/datapath"
+	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/netstack"
+	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
-	"github.com/fosbury-net/fosbury/stack"
-	"github.com/fosbury-net/fosbury/stack/link"
-	"github.com/fosbury-net/fosbury/stack/mgmt"
 	"github.com/fosbury-net/fosbury/txring"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -81,7 +81,7 @@ type Appliance struct {
 	ports   []*port
 	filter  *filter.Engine
 	dp      *datapath.Datapath
-	stack   *stack.Stack
+	stack   *netstack.Stack
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -99,7 +99,7 @@ func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, by
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *stack.Config, rules []byte, version string) (*Appliance, error) {
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
 	d := b.DMA
 	mem, err := pagepool.NewARMMemory(uintptr(d.Start+d.DescBytes), int(d.Size-d.DescBytes))
 	if err != nil {
@@ -187,14 +187,14 @@ func Start(b *board.Board, cfg *stack.Config, rules []byte, version string) (*Ap
 		Local: func(i int, f []byte) { a.ports[i].ep.Deliver(f) }})
 
 	// Netstack: one NIC per port, TX through the port's ring.
-	var nics []stack.NIC
+	var nics []netstack.NIC
 	for _, p := range a.ports {
 		var nic = link.Options{Port: txPort{p.tx, p.addr}}
 		l, ep := link.NewNIC(nic)
 		p.ep = ep
-		nics = append(nics, stack.NIC{Name: p.info.Name, Link: l})
+		nics = append(nics, netstack.NIC{Name: p.info.Name, Link: l})
 	}
-	if a.stack, err = stack.New(cfg, nics); err != nil {
+	if a.stack, err = netstack.New(cfg, nics); err != nil {
 		return nil, err
 	}
 
@@ -252,7 +252,7 @@ func (a *Appliance) collect(st *mgmt.Status) {
 	}
 }
 
-// txPort is a port's TX adapter with its MAC address, as stack/link wants.
+// txPort is a port's TX adapter with its MAC address, as netstack/link wants.
 type txPort struct {
 	*enet.TX
 	mac [6]byte

@@ -15,7 +15,7 @@ import (
 	"github.com/fosbury-net/fosbury/board"
 	"github.com/fosbury-net/fosbury/board/semihosting"
 	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
-	"github.com/fosbury-net/fosbury/stack"
+	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
 
@@ -48,7 +48,7 @@ func run(b *board.Board, boardInit func() error, version string) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
-	cfg, err := stack.ParseConfig("fosbury.conf", defaults.Config)
+	cfg, err := netstack.ParseConfig("fosbury.conf", defaults.Config)
 	if err != nil {
 		return err
 	}

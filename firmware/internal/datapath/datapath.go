@@ -23,7 +23,7 @@ type Port interface {
 	// the port owns b from then on, also on error.
 	SendRef(b pagepool.Buf) error
 	// TxReserve, TxCommit and TxFlush lend a TX buffer to build a frame
-	// in (a reject reply), as stack/link.Port does.
+	// in (a reject reply), as netstack/link.Port does.
 	TxReserve(n int) ([]byte, bool)
 	TxCommit(n int)
 	TxFlush()

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/fosbury-net/fosbury/filter"
-	"github.com/fosbury-net/fosbury/stack"
+	"github.com/fosbury-net/fosbury/netstack"
 )
 
 func TestEmbeddedConfig(t *testing.T) {
-	cfg, err := stack.ParseConfig("fosbury.conf", Config)
+	cfg, err := netstack.ParseConfig("fosbury.conf", Config)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package stack
+package netstack
 
 import (
 	"net/netip"

@@ -1,8 +1,8 @@
-// Package stack is the appliance's gVisor netstack: it builds the stack
+// Package netstack is the appliance's gVisor netstack: it builds the stack
 // from a Config over the ports' link endpoints (ARP, IPv4, IPv6 with NDP,
 // ICMP echo, TCP, UDP) and serves the management plane on it. The driver
-// side lives in stack/link, the HTTP API in stack/mgmt.
-package stack
+// side lives in netstack/link, the HTTP API in mgmt/.
+package netstack
 
 import (
 	"fmt"

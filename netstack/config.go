@@ -7,7 +7,7 @@
 //	port lan address fd00::15/64
 //	port lan gateway 10.0.2.2
 //	http 80
-package stack
+package netstack
 
 import (
 	"fmt"

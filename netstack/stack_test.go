@@ -1,4 +1,4 @@
-package stack
+package netstack
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
-	"github.com/fosbury-net/fosbury/stack/link"
-	"github.com/fosbury-net/fosbury/stack/mgmt"
+	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/netstack/link"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
