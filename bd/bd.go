@@ -7,6 +7,11 @@
 // wrong constant here cannot agree with itself in the tests.
 package bd
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Size is the size of an enhanced buffer descriptor.
 const Size = 32
 
@@ -48,6 +53,27 @@ const (
 	ExtTxInt = 0x40000000 // TX_INT: enhanced mode raises EIR.TXF only if set
 	ExtTxErr = 0x0000bf00 // TXE, UE, EE, FE, LCE, OE, TSE written back by the device
 )
+
+// Ring sizes the drivers accept, in descriptors. The uDMA follows the W
+// bit, so any size works; 512 bounds the non-cacheable memory a ring takes.
+const (
+	MinRing = 2
+	MaxRing = 512
+)
+
+// CheckRing reports whether a ring of size descriptors fits mem and has a
+// doorbell: the checks every ring's constructor makes of its seams.
+func CheckRing(size int, mem Mem, bell Doorbell) error {
+	switch {
+	case size < MinRing || size > MaxRing:
+		return fmt.Errorf("size %d not in %d..%d", size, MinRing, MaxRing)
+	case mem == nil || bell == nil:
+		return errors.New("descriptor memory and doorbell are required")
+	case mem.Len() < size*Size:
+		return fmt.Errorf("%d bytes of descriptor memory for %d descriptors", mem.Len(), size)
+	}
+	return nil
+}
 
 // Status is the status half of word 0.
 func Status(w uint32) uint16 { return uint16(w >> 16) }

@@ -19,14 +19,13 @@ import (
 	"fmt"
 
 	"github.com/fosbury-net/fosbury/bd"
-
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
 // Limits of the ring.
 const (
-	MinSize = 2
-	MaxSize = 512
+	MinSize = bd.MinRing
+	MaxSize = bd.MaxRing
 	// DefaultBufSize is the default MRBR: a full VLAN-tagged frame plus
 	// FCS, rounded up to 16 bytes.
 	DefaultBufSize = 1536
@@ -107,13 +106,12 @@ func New(o Options) (*Ring, error) {
 	if o.BufSize == 0 {
 		o.BufSize = DefaultBufSize
 	}
+	if err := bd.CheckRing(o.Size, o.Desc, o.Doorbell); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOptions, err)
+	}
 	switch {
-	case o.Size < MinSize || o.Size > MaxSize:
-		return nil, fmt.Errorf("%w: size %d not in %d..%d", ErrOptions, o.Size, MinSize, MaxSize)
-	case o.Pool == nil || o.Desc == nil || o.Doorbell == nil:
-		return nil, fmt.Errorf("%w: pool, descriptor memory and doorbell are required", ErrOptions)
-	case o.Desc.Len() < o.Size*bd.Size:
-		return nil, fmt.Errorf("%w: %d bytes of descriptor memory for %d descriptors", ErrOptions, o.Desc.Len(), o.Size)
+	case o.Pool == nil:
+		return nil, fmt.Errorf("%w: a pool is required", ErrOptions)
 	case o.BufSize%16 != 0 || o.BufSize < 64 || o.BufSize > pagepool.HalfSize:
 		return nil, fmt.Errorf("%w: buffer size %d", ErrOptions, o.BufSize)
 	}

@@ -12,14 +12,13 @@ import (
 	"fmt"
 
 	"github.com/fosbury-net/fosbury/bd"
-
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
 // Limits of the ring.
 const (
-	MinSize = 2
-	MaxSize = 512
+	MinSize = bd.MinRing
+	MaxSize = bd.MaxRing
 	// Align is the buffer alignment the ring requires of a frame given by
 	// reference (Linux fec aligns i.MX6 TX buffers to 16 bytes).
 	Align = 16
@@ -80,13 +79,12 @@ type Ring struct {
 
 // New writes every descriptor not ready (the wrap bit on the last one).
 func New(o Options) (*Ring, error) {
+	if err := bd.CheckRing(o.Size, o.Desc, o.Doorbell); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOptions, err)
+	}
 	switch {
-	case o.Size < MinSize || o.Size > MaxSize:
-		return nil, fmt.Errorf("%w: size %d not in %d..%d", ErrOptions, o.Size, MinSize, MaxSize)
-	case o.Pool == nil || o.Desc == nil || o.Doorbell == nil:
-		return nil, fmt.Errorf("%w: pool, descriptor memory and doorbell are required", ErrOptions)
-	case o.Desc.Len() < o.Size*bd.Size:
-		return nil, fmt.Errorf("%w: %d bytes of descriptor memory for %d descriptors", ErrOptions, o.Desc.Len(), o.Size)
+	case o.Pool == nil:
+		return nil, fmt.Errorf("%w: a pool is required", ErrOptions)
 	}
 	r := &Ring{pool: o.Pool, desc: o.Desc, bell: o.Doorbell,
 		bufs: make([]pagepool.Buf, o.Size), fragPage: pagepool.NoPage}
