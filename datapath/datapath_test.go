@@ -355,8 +355,8 @@ func TestTxWritersInterleaved(t *testing.T) {
 	tx.Reclaim()
 	sent := r.sides[0].sent
 	ts := tx.Stats()
-	if uint64(len(sent)) != ts.CopyFrames || len(sent) == 0 {
-		t.Fatalf("%d frames on the wire, %d queued", len(sent), ts.CopyFrames)
+	if uint64(len(sent)) != ts.BuiltFrames || len(sent) == 0 {
+		t.Fatalf("%d frames on the wire, %d queued", len(sent), ts.BuiltFrames)
 	}
 	seen := map[[2]int]bool{}
 	for _, f := range sent {

@@ -182,13 +182,13 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 		t.Errorf("RX counters %+v", s.RX)
 	}
 	ts := s.TX
-	if ts.RefFrames+ts.CopyFrames != total || ts.Completed != total || ts.Full+ts.NoPage+ts.BadBuf != 0 {
+	if ts.RefFrames+ts.BuiltFrames != total || ts.Completed != total || ts.Full+ts.NoPage+ts.BadBuf != 0 {
 		t.Errorf("TX counters %+v", ts)
 	}
 	// Forwards are zero-copy unless SHIFT16 moved the frame off alignment;
 	// replies are built in place (With).
-	if !shift16 && ts.RefFrames != total/2 || shift16 && ts.CopyFrames != total {
-		t.Errorf("shift16 %v: %d by reference, %d built", shift16, ts.RefFrames, ts.CopyFrames)
+	if !shift16 && ts.RefFrames != total/2 || shift16 && ts.BuiltFrames != total {
+		t.Errorf("shift16 %v: %d by reference, %d built", shift16, ts.RefFrames, ts.BuiltFrames)
 	}
 	if s.BudgetExhausted == 0 {
 		t.Error("bursts never used a whole budget")
@@ -268,7 +268,7 @@ func TestTxWith(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("With/Flush/reclaim allocates %.1f per frame", allocs)
 	}
-	if s := tx.Stats(); s.CopyFrames != 2+201 || s.Unfilled != 1 || s.Full != 1 {
+	if s := tx.Stats(); s.BuiltFrames != 2+201 || s.Unfilled != 1 || s.Full != 1 {
 		t.Errorf("counters %+v", s)
 	}
 	tx.Close()

@@ -59,7 +59,7 @@ func TestStatsIncludeRingCounters(t *testing.T) {
 	if s.RX.Frames != 3 || s.RX.Drop != 3 || s.RX.Doorbells != 2 {
 		t.Errorf("RX counters %+v", s.RX)
 	}
-	if s.TX.CopyFrames != 2 || s.TX.Doorbells != 1 {
+	if s.TX.BuiltFrames != 2 || s.TX.Doorbells != 1 {
 		t.Errorf("TX counters %+v", s.TX)
 	}
 	if s.MDIOTransactions != 0 {

@@ -320,7 +320,7 @@ func TestHTTPStatus(t *testing.T) {
 		"poll loop drains": st.Loop.Drains, "poll loop passes": st.Loop.Passes,
 		"MAC interrupts": p.Driver.Interrupts, "MAC polls": p.Driver.Polls,
 		"RX ring frames": p.Driver.RX.Frames, "RX ring doorbells": p.Driver.RX.Doorbells, "RX ring reuse": p.Driver.RX.Reuses + p.Driver.RX.Flips,
-		"TX ring frames": p.Driver.TX.CopyFrames, "TX ring completions": p.Driver.TX.Completed, "TX ring doorbells": p.Driver.TX.Doorbells,
+		"TX ring frames": p.Driver.TX.BuiltFrames, "TX ring completions": p.Driver.TX.Completed, "TX ring doorbells": p.Driver.TX.Doorbells,
 		"stack rx": p.Stack.RxFrames, "stack tx": p.Stack.TxFrames,
 		"pool pages": uint64(st.Pool.Pages), "pool in flight": uint64(st.Pool.InFlight),
 		"datapath local": st.Datapath.Local,

@@ -66,7 +66,7 @@ func BenchmarkTX(b *testing.B) {
 			done += batch
 		}
 		b.StopTimer()
-		report(b, g.sys, c0, g.tx.Stats().CopiedBytes)
+		report(b, g.sys, c0, g.tx.Stats().BuiltBytes)
 	})
 	b.Run("copy/copy", func(b *testing.B) {
 		sys, _ := noncoherent.New(noncoherent.Config{Seed: 1, RegionSize: 300 * pagepool.PageSize})

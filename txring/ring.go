@@ -47,8 +47,8 @@ type Options struct {
 // Stats counts the ring's work.
 type Stats struct {
 	RefFrames   uint64 `json:"ref_frames"`   // frames enqueued by reference
-	CopyFrames  uint64 `json:"built_frames"` // frames built by EnqueueWith
-	CopiedBytes uint64 `json:"built_bytes"`  // bytes EnqueueWith queued
+	BuiltFrames uint64 `json:"built_frames"` // frames built by EnqueueWith
+	BuiltBytes  uint64 `json:"built_bytes"`  // bytes EnqueueWith queued
 	Full        uint64 `json:"ring_full"`    // enqueues refused: every descriptor busy
 	NoPage      uint64 `json:"no_page"`      // EnqueueWith refused: no free page
 	BadBuf      uint64 `json:"bad_buffer"`   // enqueues refused: empty, too long or misaligned
@@ -175,8 +175,8 @@ func (r *Ring) EnqueueWith(max int, fill func(buf []byte) int) error {
 	}
 	r.pool.Wrote(b.Page, int(b.Off), n)
 	b.Len = uint16(n)
-	r.stats.CopyFrames++
-	r.stats.CopiedBytes += uint64(n)
+	r.stats.BuiltFrames++
+	r.stats.BuiltBytes += uint64(n)
 	r.post(b)
 	return nil
 }

@@ -110,7 +110,7 @@ func TestCopyBatchOneDoorbell(t *testing.T) {
 	if d := g.sys.C.Doorbells - before; d != 1 {
 		t.Fatalf("%d doorbells for one batch", d)
 	}
-	if s := g.tx.Stats(); s.Doorbells != 1 || s.CopyFrames != 10 || s.CopiedBytes == 0 {
+	if s := g.tx.Stats(); s.Doorbells != 1 || s.BuiltFrames != 10 || s.BuiltBytes == 0 {
 		t.Fatalf("stats %+v", s)
 	}
 	g.finish()
@@ -138,7 +138,7 @@ func TestRefZeroCopy(t *testing.T) {
 	if g.tx.Reclaim(4) != 1 || g.pool.Stats().InFlight != 0 {
 		t.Fatalf("completion did not release the page: %+v", g.pool.Stats())
 	}
-	if s := g.tx.Stats(); s.CopiedBytes != 0 || s.RefFrames != 1 {
+	if s := g.tx.Stats(); s.BuiltBytes != 0 || s.RefFrames != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 	g.finish()
@@ -208,7 +208,7 @@ func TestBadBuffers(t *testing.T) {
 			t.Errorf("fill returning %d: %v", n, err)
 		}
 	}
-	if s := g.tx.Stats(); s.Unfilled != 3 || s.CopyFrames != 0 {
+	if s := g.tx.Stats(); s.Unfilled != 3 || s.BuiltFrames != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	g.finish()
