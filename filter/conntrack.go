@@ -71,6 +71,8 @@ type ctTable struct {
 
 	count atomic.Int64 // copy of n for Snapshot
 	mgmtN atomic.Int64
+
+	byProto [NumStateProtos]atomic.Int64 // live entries by protocol class
 }
 
 // evictScan is how many entries from the LRU tail an insert into a full
@@ -195,6 +197,7 @@ func (t *ctTable) remove(i int32) {
 		t.nNon--
 	}
 	t.n--
+	t.byProto[stateProtoOf(e.key.proto)].Add(-1)
 	e.used = false
 	e.hnext = t.free
 	t.free = i
@@ -226,6 +229,7 @@ func (t *ctTable) insert(k *ctKey, mgmt bool, now int64) int32 {
 	t.heads[b] = i
 	t.pushLRU(i)
 	t.n++
+	t.byProto[stateProtoOf(k.proto)].Add(1)
 	if !mgmt {
 		t.nNon++
 	}

@@ -73,6 +73,8 @@ type Snapshot struct {
 
 	Reloads      uint64 `json:"reloads"`
 	ReloadErrors uint64 `json:"reload_errors"`
+
+	StatesByProto StateProtoCounts `json:"states_by_proto"` // live entries by protocol class
 }
 
 // Snapshot returns the counters. It allocates (the rules slice); use
@@ -118,5 +120,8 @@ func (e *Engine) SnapshotInto(s *Snapshot) {
 	}
 	for i := range s.Reasons {
 		s.Reasons[i] = e.stats.reasons[i].Load()
+	}
+	for i := range s.StatesByProto {
+		s.StatesByProto[i] = int(e.ct.byProto[i].Load())
 	}
 }
