@@ -7,9 +7,12 @@ require (
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
 
+require golang.org/x/net v0.55.0 // indirect
+
 require (
 	github.com/google/btree v1.1.2 // indirect
+	github.com/gopacket/gopacket v1.7.7
 	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
-	golang.org/x/sys v0.43.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
