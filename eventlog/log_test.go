@@ -35,7 +35,7 @@ type fakeClock struct {
 	now int64
 }
 
-func (c *fakeClock) Now() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Now() int64          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.now += int64(d); c.mu.Unlock() }
 
 // datagrams collects what the log sends to syslog.
