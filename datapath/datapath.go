@@ -16,7 +16,9 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/fosbury-net/fosbury/capture"
 	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/eventlog"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
@@ -54,6 +56,10 @@ type Options struct {
 	// Budget is the most frames one MAC hands over in a pass (the MACs'
 	// Options.Budget); it sizes the forward batches. 0: enet.DefaultBudget.
 	Budget int
+	// Log records the frames of rules with log (nil: not recorded).
+	Log *eventlog.Log
+	// Tap is where packet captures attach (nil: none).
+	Tap *capture.Tap
 }
 
 // Stats are the datapath's counters (verdicts are the filter's own).
@@ -74,6 +80,9 @@ type Datapath struct {
 
 	now   int64 // the clock, read at the first frame of a pass
 	nowOK bool
+	// sess is the capture fed this pass, read at its first frame: nil
+	// when none runs, so a frame costs one branch.
+	sess *capture.Session
 	// fwd holds, per output port, the buffers forwarded this pass (each
 	// with its own page reference); bell marks ports owed a doorbell.
 	fwd  [][]pagepool.Buf
@@ -118,21 +127,27 @@ func (d *Datapath) Handler(in int) func(*rxring.Frame) rxring.Verdict {
 
 // Handle decides one frame received on port in, a valid port index.
 func (d *Datapath) Handle(in int, f *rxring.Frame) rxring.Verdict {
-	frame := f.Bytes()
-	if len(frame) < ethHeader {
-		d.stats.Dropped++
-		return rxring.Drop
-	}
 	if !d.nowOK {
 		d.now, d.nowOK = d.o.Now(), true
+		d.sess = d.o.Tap.Begin()
 	}
-	v := d.o.Filter.Decide(frame, filter.Meta{Port: uint8(in), Dir: filter.In, Now: d.now})
+	frame := f.Bytes()
+	v := runt
+	if len(frame) >= ethHeader {
+		v = d.o.Filter.Decide(frame, filter.Meta{Port: uint8(in), Dir: filter.In, Now: d.now})
+	}
+	if d.sess != nil {
+		d.sess.Offer(in, f, v, d.now)
+	}
+	if v.Log && d.o.Log != nil {
+		d.o.Log.Hit(d.now, in, frame, v)
+	}
 	switch v.Action {
 	case filter.Pass:
 	case filter.Reject:
 		d.reject(in, frame, v)
 		return rxring.Drop
-	default:
+	default: // drops, and runts
 		d.stats.Dropped++
 		return rxring.Drop
 	}
@@ -153,6 +168,10 @@ func (d *Datapath) Handle(in int, f *rxring.Frame) rxring.Verdict {
 		return rxring.Drop
 	}
 }
+
+// runt is the verdict for a frame shorter than an Ethernet header, which
+// the filter never sees (a capture of drops does).
+var runt = filter.Verdict{Action: filter.Drop, Reason: filter.ReasonMalformed, Rule: -1}
 
 func (d *Datapath) local(in int, frame []byte) rxring.Verdict {
 	if d.o.Local == nil {
@@ -221,6 +240,13 @@ func (d *Datapath) EndPass() {
 			d.bell[out] = false
 			d.o.Ports[out].TX.Flush()
 		}
+	}
+	if d.nowOK {
+		d.o.Tap.End(d.sess)
+		d.sess = nil
+	}
+	if d.o.Log != nil {
+		d.o.Log.EndPass()
 	}
 	d.nowOK = false
 	d.pub.mu.Lock()

@@ -47,7 +47,10 @@ type rig struct {
 	clockReads int
 }
 
-func newRig(t *testing.T, seed uint64) *rig {
+func newRig(t *testing.T, seed uint64) *rig { return newRigWith(t, seed, rules, nil) }
+
+// newRigWith loads other rules and lets the test add to the options.
+func newRigWith(t testing.TB, seed uint64, rules string, opts func(*Options, *pagepool.Pool, *filter.Engine)) *rig {
 	t.Helper()
 	sys, err := noncoherent.New(noncoherent.DefaultConfig(seed, 64*pagepool.PageSize))
 	if err != nil {
@@ -86,8 +89,12 @@ func newRig(t *testing.T, seed uint64) *rig {
 	if err := eng.Load("test.rules", []byte(rules)); err != nil {
 		t.Fatal(err)
 	}
-	r.dp, err = New(Options{Filter: eng, Ports: ports, Now: func() int64 { r.clockReads++; return int64(r.clockReads) * 1000 },
-		Local: func(port int, f []byte) { r.local = append(r.local, append([]byte(nil), f...)) }})
+	o := Options{Filter: eng, Ports: ports, Now: func() int64 { r.clockReads++; return int64(r.clockReads) * 1000 },
+		Local: func(port int, f []byte) { r.local = append(r.local, append([]byte(nil), f...)) }}
+	if opts != nil {
+		opts(&o, pool, eng)
+	}
+	r.dp, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +103,7 @@ func newRig(t *testing.T, seed uint64) *rig {
 
 // receive injects frames on side in, polls them through the datapath and
 // lets every TX ring send and complete.
-func (r *rig) receive(t *testing.T, in int, frames ...[]byte) {
+func (r *rig) receive(t testing.TB, in int, frames ...[]byte) {
 	t.Helper()
 	s := r.sides[in]
 	for _, f := range frames {
@@ -118,7 +125,7 @@ func (r *rig) receive(t *testing.T, in int, frames ...[]byte) {
 	}
 }
 
-func (r *rig) close(t *testing.T) {
+func (r *rig) close(t testing.TB) {
 	for _, s := range r.sides {
 		for s.tx.Free() < 8 {
 			r.sys.Quiesce()

@@ -216,6 +216,9 @@ func (l *Log) Hit(now int64, port int, frame []byte, v filter.Verdict) {
 	l.pending = true
 }
 
+// Pending is the number of rule hits recorded and not yet taken by Run.
+func (l *Log) Pending() int { return int(l.head.Load() - l.tail.Load()) }
+
 // EndPass wakes the reader if the pass recorded hits: one channel
 // operation per pass, none per frame. Poll loop only.
 func (l *Log) EndPass() {
