@@ -143,6 +143,9 @@ func (t *Tap) Begin() *Session {
 // End closes the pass Begin opened, waking the session's reader if the
 // pass gave it frames.
 func (t *Tap) End(s *Session) {
+	if t == nil {
+		return
+	}
 	if s != nil && s.pushed {
 		s.pushed = false
 		select {
@@ -232,15 +235,22 @@ func (t *Tap) Start(cfg Config) (*Session, error) {
 	return s, nil
 }
 
-// Lost is the number of frames this capture selected but could not take.
-func (s *Session) Lost() uint64 { return s.lost.Load() }
+// Result is what one capture did.
+type Result struct {
+	Frames int    // frames written
+	Lost   uint64 // frames selected but not taken: the reference budget was full
+}
 
 // Stream writes the capture file to w until Count frames, Duration, ctx's
 // end or a write error, whichever comes first; then it detaches from the
 // poll loop and releases every reference it still holds. flush is called
-// whenever no frame is waiting (nil: never). It returns the frames written.
-func (s *Session) Stream(ctx context.Context, w io.Writer, flush func() error) (written int, err error) {
-	defer s.finish()
+// whenever no frame is waiting (nil: never).
+func (s *Session) Stream(ctx context.Context, w io.Writer, flush func() error) (Result, error) {
+	written, err := s.stream(ctx, w, flush)
+	return Result{Frames: written, Lost: s.finish()}, err
+}
+
+func (s *Session) stream(ctx context.Context, w io.Writer, flush func() error) (written int, err error) {
 	if flush == nil {
 		flush = func() error { return nil }
 	}
@@ -296,7 +306,7 @@ func (s *Session) writeReady(fw *fileWriter, max int) (int, error) {
 // finish detaches the session and releases what it holds. The poll loop
 // may be inside a pass that read the session before the detach: wait for
 // that pass to end, after which no Offer can run.
-func (s *Session) finish() {
+func (s *Session) finish() (lost uint64) {
 	t := s.t
 	t.active.Store(nil)
 	if p := t.pass.Load(); p%2 == 1 {
@@ -309,8 +319,10 @@ func (s *Session) finish() {
 		t.o.Pool.Release(s.ring[tail%uint64(len(s.ring))].buf)
 	}
 	s.tail.Store(s.head.Load())
-	t.lost.Add(s.lost.Load())
+	lost = s.lost.Load()
+	t.lost.Add(lost)
 	t.busy.Store(false)
+	return lost
 }
 
 // Stats returns the counters.

@@ -3,27 +3,23 @@ package capture
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
 	"time"
 
-	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/filter"
-	"github.com/fosbury-net/fosbury/internal/noncoherent"
+	"github.com/fosbury-net/fosbury/internal/rxrig"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// rig is one RX ring over the host cache model, feeding a Tap as the
-// datapath does: Begin per pass, Offer per frame, End per pass.
+// rig feeds a Tap from one RX ring as the datapath does: Begin per pass,
+// Offer per frame (with the filter's verdict), End per pass.
 type rig struct {
-	sys  *noncoherent.System
+	*rxrig.Rig
 	pool *pagepool.Pool
-	dev  *noncoherent.ENET
-	rx   *rxring.Ring
 	tap  *Tap
 	eng  *filter.Engine
 	now  int64
@@ -32,26 +28,8 @@ type rig struct {
 
 func newRig(t *testing.T, refs int) *rig {
 	t.Helper()
-	sys, err := noncoherent.New(noncoherent.DefaultConfig(7, 64*pagepool.PageSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pagepool.New(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rxd, _ := sys.NewDescRegion(0x00900000, 8*bd.Size)
-	txd, _ := sys.NewDescRegion(0x00908000, 8*bd.Size)
-	dev, err := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 8, TxSize: 8, MRBR: rxring.DefaultBufSize, FCS: true, Backlog: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rx, err := rxring.New(rxring.Options{Size: 8, Pool: pool, Desc: rxd, Doorbell: dev.RxDoorbell(), FCS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rx.Start()
-	tap, err := New(Options{Pool: pool, Refs: refs, Ports: []string{"lan", "wan"},
+	rr := rxrig.New(t, 64)
+	tap, err := New(Options{Pool: rr.Pool, Refs: refs, Ports: []string{"lan", "wan"},
 		Wall: func(mono int64) (time.Time, bool) { return time.Unix(1700000000, mono), true }})
 	if err != nil {
 		t.Fatal(err)
@@ -60,63 +38,33 @@ func newRig(t *testing.T, refs int) *rig {
 	if err := eng.Load("t.rules", []byte("drop proto udp to any port 9\nset default pass\n")); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{sys: sys, pool: pool, dev: dev, rx: rx, tap: tap, eng: eng, now: 1000}
-	r.idle = pool.Stats().InFlight
-	t.Cleanup(func() {
-		rx.Close()
-		if ps := pool.Stats(); ps.InFlight != 0 || ps.BadUnref != 0 {
-			t.Errorf("pages leaked: %+v", ps)
-		}
-	})
-	return r
+	return &rig{Rig: rr, pool: rr.Pool, tap: tap, eng: eng, now: 1000, idle: rr.InFlight()}
 }
 
 // receive puts frames through the ring on port, one pass per ring's worth.
 func (r *rig) receive(t *testing.T, port int, frames ...[]byte) {
 	t.Helper()
-	for len(frames) > 0 {
-		n := min(len(frames), 8)
-		for _, f := range frames[:n] {
-			if !r.dev.Inject(f, 0) {
-				t.Fatal("model backlog full")
-			}
+	var s *Session
+	begun := false
+	r.Receive(t, func() func(*rxring.Frame) {
+		if begun {
+			r.tap.End(s) // the previous pass's
 		}
-		frames = frames[n:]
-		r.sys.Quiesce()
-		s := r.tap.Begin()
+		s, begun = r.tap.Begin(), true
 		r.now += 1000
-		r.rx.Poll(64, func(f *rxring.Frame) rxring.Verdict {
+		return func(f *rxring.Frame) {
 			v := r.eng.Decide(f.Bytes(), filter.Meta{Port: uint8(port), Now: r.now})
 			if s != nil {
 				s.Offer(port, f, v, r.now)
 			}
-			return rxring.Drop
-		})
-		r.tap.End(s)
-	}
-	if msgs, n := r.sys.Errors(); n > 0 {
-		t.Fatalf("model saw %d violations: %v", n, msgs)
-	}
+		}
+	}, frames...)
+	r.tap.End(s)
 }
 
-// udp is an IPv4 UDP frame to dport with a numbered payload.
-func udp(dport uint16, n int, seq byte) []byte {
-	f := make([]byte, 14+20+8+n)
-	copy(f, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0})
-	ip := f[14:]
-	ip[0], ip[8], ip[9] = 0x45, 64, 17
-	binary.BigEndian.PutUint16(ip[2:], uint16(28+n))
-	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(ip[20:], 40000)
-	binary.BigEndian.PutUint16(ip[22:], dport)
-	binary.BigEndian.PutUint16(ip[24:], uint16(8+n))
-	for i := range n {
-		f[42+i] = seq + byte(i)
-	}
-	return f
-}
+var udp = rxrig.UDP4
 
-func (r *rig) inFlight() int { return r.pool.Stats().InFlight }
+func (r *rig) inFlight() int { return r.InFlight() }
 
 // released says whether the pages in flight are back to what the ring
 // holds: its slots, and a spare page it may have taken ahead. (Closing
@@ -138,9 +86,9 @@ func TestPCAPByteForByte(t *testing.T) {
 		t.Fatalf("%d references held, want 5", held)
 	}
 	var out bytes.Buffer
-	n, err := s.Stream(context.Background(), &out, nil)
-	if err != nil || n != 5 {
-		t.Fatalf("stream: %d frames, %v", n, err)
+	res, err := s.Stream(context.Background(), &out, nil)
+	if err != nil || res.Frames != 5 {
+		t.Fatalf("stream: %d frames, %v", res.Frames, err)
 	}
 	rd, err := pcapgo.NewReader(&out)
 	if err != nil {
@@ -179,9 +127,9 @@ func TestPCAPNGPortsVerdictsSnap(t *testing.T) {
 	r.receive(t, 0, udp(9, 100, 0)) // port 0: not captured
 	r.receive(t, 1, drop, pass)
 	var out bytes.Buffer
-	n, err := s.Stream(context.Background(), &out, nil) // ends at its duration
-	if err != nil || n != 2 {
-		t.Fatalf("stream: %d frames, %v", n, err)
+	res, err := s.Stream(context.Background(), &out, nil) // ends at its duration
+	if err != nil || res.Frames != 2 {
+		t.Fatalf("stream: %d frames, %v", res.Frames, err)
 	}
 	rd, err := pcapgo.NewNgReader(&out, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
@@ -225,8 +173,8 @@ func TestSelection(t *testing.T) {
 	r.receive(t, 0, udp(9, 20, 1), udp(54, 20, 2), want)
 	r.receive(t, 1, udp(53, 30, 4)) // other port: both are captured by default
 	var out bytes.Buffer
-	if n, err := s.Stream(context.Background(), &out, nil); n != 2 || err != nil {
-		t.Fatalf("%d frames, %v", n, err)
+	if res, err := s.Stream(context.Background(), &out, nil); res.Frames != 2 || err != nil {
+		t.Fatalf("%d frames, %v", res.Frames, err)
 	}
 	rd, _ := pcapgo.NewReader(&out)
 	if data, _, err := rd.ReadPacketData(); err != nil || !bytes.Equal(data, want) {
@@ -235,8 +183,8 @@ func TestSelection(t *testing.T) {
 	// Only dropped frames.
 	s, _ = r.tap.Start(Config{Count: 10, Duration: 50 * time.Millisecond, Verdicts: Dropped})
 	r.receive(t, 0, udp(9, 20, 1), udp(53, 20, 2))
-	if n, err := s.Stream(context.Background(), io.Discard, nil); n != 1 || err != nil {
-		t.Fatalf("dropped only: %d frames, %v", n, err)
+	if res, err := s.Stream(context.Background(), io.Discard, nil); res.Frames != 1 || err != nil {
+		t.Fatalf("dropped only: %d frames, %v", res.Frames, err)
 	}
 }
 
@@ -260,8 +208,8 @@ func TestBudgetBoundsReferences(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if n, err := s.Stream(ctx, io.Discard, nil); n != 4 || !errors.Is(err, context.Canceled) {
-		t.Fatalf("%d frames, %v", n, err)
+	if res, err := s.Stream(ctx, io.Discard, nil); res.Frames != 4 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("%d frames, %v", res.Frames, err)
 	}
 	if st := r.tap.Stats(); st.Lost != 16 || st.Held != 0 || st.Active || !r.released() {
 		t.Fatalf("after the capture: %+v, in flight %d", st, r.inFlight())
@@ -291,9 +239,9 @@ func TestDisconnectReleasesEveryReference(t *testing.T) {
 	if r.tap.Stats().Held != 6 {
 		t.Fatalf("the capture holds %d references", r.tap.Stats().Held)
 	}
-	n, err := s.Stream(context.Background(), &failingWriter{limit: 1000}, nil)
-	if err == nil || n != 1 {
-		t.Fatalf("%d frames before the disconnect, %v", n, err)
+	res, err := s.Stream(context.Background(), &failingWriter{limit: 1000}, nil)
+	if err == nil || res.Frames != 1 {
+		t.Fatalf("%d frames before the disconnect, %v", res.Frames, err)
 	}
 	if st := r.tap.Stats(); st.Held != 0 || st.Active || !r.released() {
 		t.Fatalf("after the disconnect: %+v, in flight %d, idle %d", st, r.inFlight(), r.idle)
@@ -314,8 +262,8 @@ func TestOneCaptureAtATime(t *testing.T) {
 		t.Fatalf("second capture: %v", err)
 	}
 	r.receive(t, 0, udp(53, 1, 0))
-	if n, err := s.Stream(context.Background(), io.Discard, nil); n != 1 || err != nil {
-		t.Fatal(n, err)
+	if res, err := s.Stream(context.Background(), io.Discard, nil); res.Frames != 1 || err != nil {
+		t.Fatal(res, err)
 	}
 	if _, err := r.tap.Start(Config{Count: 0, Duration: time.Second}); err == nil {
 		t.Fatal("count 0 accepted")
@@ -366,10 +314,10 @@ func TestOfferAllocatesNothing(t *testing.T) {
 	f := udp(53, 200, 0)
 	s, _ := r.tap.Start(Config{Count: MaxCount, Duration: time.Minute})
 	allocs := testing.AllocsPerRun(100, func() {
-		r.dev.Inject(f, 0)
-		r.sys.Quiesce()
+		r.Dev.Inject(f, 0)
+		r.Sys.Quiesce()
 		sess := r.tap.Begin()
-		r.rx.Poll(64, func(fr *rxring.Frame) rxring.Verdict {
+		r.RX.Poll(64, func(fr *rxring.Frame) rxring.Verdict {
 			sess.Offer(0, fr, filter.Verdict{Action: filter.Pass}, 1)
 			return rxring.Drop
 		})

@@ -1,20 +1,24 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
 // reports uptime, link state and the counters of every layer (poll loop,
-// MAC and rings, netstack endpoint, page pool, datapath, filter) as JSON.
-// It serves any net.Listener (a gonet listener on the appliance, a
-// loopback one in tests) and reads counters only through Options.Collect.
+// MAC and rings, netstack endpoint, page pool, datapath, filter, log,
+// capture) as JSON, `/metrics` the same in the Prometheus text format,
+// `/log` the event log and `/capture` a packet capture. It serves any
+// net.Listener (a gonet listener on the appliance, a loopback one in
+// tests) and reads counters only through Options.Collect.
 package mgmt
 
 import (
 	"encoding/json"
-
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/fosbury-net/fosbury/capture"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/eventlog"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
@@ -41,6 +45,8 @@ type Status struct {
 	Pool          pagepool.Stats  `json:"pool"`
 	Datapath      datapath.Stats  `json:"datapath"`
 	Filter        filter.Snapshot `json:"filter"`
+	Log           eventlog.Stats  `json:"log"`
+	Capture       capture.Stats   `json:"capture"`
 }
 
 // Options configures the server.
@@ -51,8 +57,17 @@ type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Collect fills the counters of a Status; it is called once per
-	// request and must not keep the Status.
+	// request and must not keep the Status. It may reuse the storage of
+	// st.Ports and st.Filter.Rules (append to them from [:0]).
 	Collect func(*Status)
+
+	// Log serves GET /log (nil: 404).
+	Log *eventlog.Log
+	// Capture serves GET /capture (nil: 404); Filter compiles its match
+	// expressions and Ports names the ports by index.
+	Capture *capture.Tap
+	Filter  *filter.Engine
+	Ports   []string
 }
 
 // Handler returns the management HTTP handler.
@@ -71,12 +86,49 @@ func Handler(o Options) http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(&st)
 	})
+	mux.HandleFunc("GET /metrics", metricsHandler(o))
 	mux.HandleFunc("GET /pattern", servePattern)
+	if o.Log != nil {
+		mux.HandleFunc("GET /log", logHandler(o.Log))
+	}
+	if o.Capture != nil && o.Filter != nil {
+		mux.HandleFunc("GET /capture", captureHandler(o))
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("fosbury " + o.Version + "\nGET /status for counters as JSON\n"))
+		w.Write([]byte("fosbury " + o.Version + "\n" + endpoints))
 	})
 	return mux
+}
+
+// endpoints is the index GET / shows.
+const endpoints = `GET /status    counters as JSON
+GET /metrics   the same, in the Prometheus text format
+GET /log       recent log lines (?follow=1 streams new ones, ?lines=N)
+GET /capture   a pcap of received frames (?port=lan&count=N&seconds=S
+               &match=EXPR&verdict=drop|pass&snap=N&format=pcap|pcapng)
+`
+
+// metricsHandler renders /metrics from one reused Status and buffer:
+// scrapes take turns, and allocate nothing of their own in steady state.
+func metricsHandler(o Options) http.HandlerFunc {
+	var mu sync.Mutex
+	var st Status
+	var buf []byte
+	return func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		ports, rules := st.Ports[:0], st.Filter.Rules[:0]
+		st = Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds(), Ports: ports}
+		st.Filter.Rules = rules
+		if o.Collect != nil {
+			o.Collect(&st)
+		}
+		buf = appendMetrics(buf[:0], &st)
+		w.Header().Set("Content-Type", metricsContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
+		w.Write(buf)
+	}
 }
 
 // Serve answers HTTP on ln until it is closed. Requests are bounded in
@@ -93,9 +145,6 @@ func Serve(ln net.Listener, o Options) error {
 	}
 	return srv.Serve(ln)
 }
-
-// writeStall is how long a /pattern client may take to accept 4 KiB.
-const writeStall = 10 * time.Second
 
 // MaxPattern bounds one /pattern response.
 const MaxPattern = 64 << 20
@@ -114,18 +163,14 @@ func servePattern(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(n))
-	// The server's WriteTimeout bounds a whole response; a long transfer
-	// instead gets a deadline that moves with its progress, so only a
-	// stalled client is cut off.
-	rc := http.NewResponseController(w)
+	sw := newStallWriter(w)
 	var buf [4096]byte
 	for off := 0; off < n; {
-		rc.SetWriteDeadline(time.Now().Add(writeStall))
 		k := min(len(buf), n-off)
 		for i := 0; i < k; i++ {
 			buf[i] = Pattern(off + i)
 		}
-		if _, err := w.Write(buf[:k]); err != nil {
+		if _, err := sw.Write(buf[:k]); err != nil {
 			return
 		}
 		off += k

@@ -1,0 +1,315 @@
+// metrics.go renders a Status in the Prometheus text exposition format
+// (version 0.0.4): one family per counter or gauge, each with HELP and
+// TYPE, counters ending in _total, units in the names (_bytes,
+// _seconds), labels port, class, verdict, reason, rule, proto where they
+// apply. It reads the same typed structs as /status, so one place names
+// each counter; metrics_test.go checks that every field of Status moves
+// some sample. Rendering appends to one reused buffer: no allocation per
+// scrape beyond it.
+
+package mgmt
+
+import (
+	"runtime"
+	"strconv"
+
+	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/rxring"
+)
+
+// metricsContentType is what Prometheus expects for format 0.0.4.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+type prom struct{ b []byte }
+
+func (p *prom) head(name, typ, help string) {
+	p.b = append(p.b, "# HELP "...)
+	p.b = append(p.b, name...)
+	p.b = append(p.b, ' ')
+	p.b = append(p.b, help...)
+	p.b = append(p.b, "\n# TYPE "...)
+	p.b = append(p.b, name...)
+	p.b = append(p.b, ' ')
+	p.b = append(p.b, typ...)
+	p.b = append(p.b, '\n')
+}
+
+// sample writes one line; kv are label name, value pairs.
+func (p *prom) sample(name string, v float64, kv ...string) {
+	p.b = append(p.b, name...)
+	if len(kv) > 0 {
+		p.b = append(p.b, '{')
+		for i := 0; i+1 < len(kv); i += 2 {
+			if i > 0 {
+				p.b = append(p.b, ',')
+			}
+			p.b = append(p.b, kv[i]...)
+			p.b = append(p.b, `="`...)
+			p.b = appendLabelValue(p.b, kv[i+1])
+			p.b = append(p.b, '"')
+		}
+		p.b = append(p.b, '}')
+	}
+	p.b = append(p.b, ' ')
+	p.b = strconv.AppendFloat(p.b, v, 'f', -1, 64)
+	p.b = append(p.b, '\n')
+}
+
+// ruleSample is a sample of rule i: labels rule (its index, as in the
+// log and /status), line and label.
+func (p *prom) ruleSample(name string, v float64, i int, r *filter.RuleCounters) {
+	p.b = append(p.b, name...)
+	p.b = append(p.b, `{rule="`...)
+	p.b = strconv.AppendInt(p.b, int64(i), 10)
+	p.b = append(p.b, `",line="`...)
+	p.b = strconv.AppendInt(p.b, int64(r.Line), 10)
+	p.b = append(p.b, `",label="`...)
+	p.b = appendLabelValue(p.b, r.Label)
+	p.b = append(p.b, `"} `...)
+	p.b = strconv.AppendFloat(p.b, v, 'f', -1, 64)
+	p.b = append(p.b, '\n')
+}
+
+// one is a family with a single sample.
+func (p *prom) one(name, typ, help string, v float64) {
+	p.head(name, typ, help)
+	p.sample(name, v)
+}
+
+// appendLabelValue escapes \, " and newline (exposition format 0.0.4).
+func appendLabelValue(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, `\n`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const (
+	counter = "counter"
+	gauge   = "gauge"
+)
+
+// portMetric is a per-port family with the one label port.
+type portMetric struct {
+	name, typ, help string
+	get             func(*PortStatus) float64
+}
+
+var portMetrics = []portMetric{
+	{"fosbury_link_up", gauge, "1 if the port's PHY reports link.", func(p *PortStatus) float64 { return b2f(p.Link.Up) }},
+	{"fosbury_link_speed_bytes", gauge, "Link speed in bytes per second (0 when down).", func(p *PortStatus) float64 { return float64(p.Link.Speed) * 1e6 / 8 }},
+	{"fosbury_link_full_duplex", gauge, "1 if the link is full duplex.", func(p *PortStatus) float64 { return b2f(p.Link.FullDuplex) }},
+	{"fosbury_link_pause", gauge, "1 if both ends advertised symmetric PAUSE.", func(p *PortStatus) float64 { return b2f(p.Link.Pause) }},
+
+	{"fosbury_mac_interrupts_total", counter, "ENET interrupts serviced.", func(p *PortStatus) float64 { return float64(p.Driver.Interrupts) }},
+	{"fosbury_mac_spurious_interrupts_total", counter, "ENET interrupts with no enabled event.", func(p *PortStatus) float64 { return float64(p.Driver.Spurious) }},
+	{"fosbury_mac_polls_total", counter, "Poll passes over the port's rings.", func(p *PortStatus) float64 { return float64(p.Driver.Polls) }},
+	{"fosbury_mac_budget_exhausted_total", counter, "Poll passes that used the whole frame budget.", func(p *PortStatus) float64 { return float64(p.Driver.BudgetExhausted) }},
+	{"fosbury_mac_link_changes_total", counter, "Link up/down transitions seen.", func(p *PortStatus) float64 { return float64(p.Driver.LinkChanges) }},
+	{"fosbury_mac_restarts_total", counter, "MAC restarts for a new speed or duplex.", func(p *PortStatus) float64 { return float64(p.Driver.Restarts) }},
+	{"fosbury_mac_restart_failures_total", counter, "MAC restarts that left the MAC stopped.", func(p *PortStatus) float64 { return float64(p.Driver.RestartFailures) }},
+	{"fosbury_mdio_transactions_total", counter, "MDIO transactions on the port's bus.", func(p *PortStatus) float64 { return float64(p.Driver.MDIOTransactions) }},
+	{"fosbury_mdio_timeouts_total", counter, "MDIO transactions that timed out.", func(p *PortStatus) float64 { return float64(p.Driver.MDIOTimeouts) }},
+
+	{"fosbury_rx_frames_total", counter, "Good frames received (lent to the datapath).", func(p *PortStatus) float64 { return float64(p.Driver.RX.Frames) }},
+	{"fosbury_rx_bytes_total", counter, "Bytes of good frames received.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Bytes) }},
+	{"fosbury_rx_refill_failed_total", counter, "Frames dropped because no page was free for the refill.", func(p *PortStatus) float64 { return float64(p.Driver.RX.RefillFail) }},
+	{"fosbury_rx_continued_total", counter, "Later buffers of frames longer than one buffer, dropped with them.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Continued) }},
+	{"fosbury_rx_flips_total", counter, "Refills with the other half of the page.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Flips) }},
+	{"fosbury_rx_reuses_total", counter, "Refills with the same half page.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Reuses) }},
+	{"fosbury_rx_fresh_pages_total", counter, "Refills with a fresh page (both halves held elsewhere).", func(p *PortStatus) float64 { return float64(p.Driver.RX.FreshPages) }},
+	{"fosbury_rx_abandoned_total", counter, "Completed descriptors dropped by a ring reset.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Abandoned) }},
+	{"fosbury_rx_doorbells_total", counter, "RDAR writes.", func(p *PortStatus) float64 { return float64(p.Driver.RX.Doorbells) }},
+	{"fosbury_rx_cpu_lines_total", counter, "Cache lines invalidated for the CPU.", func(p *PortStatus) float64 { return float64(p.Driver.RX.CPULines) }},
+	{"fosbury_rx_device_lines_total", counter, "Cache lines cleaned for the device on refill.", func(p *PortStatus) float64 { return float64(p.Driver.RX.DevLines) }},
+
+	{"fosbury_tx_ref_frames_total", counter, "Frames queued by reference (forwarded, zero copy).", func(p *PortStatus) float64 { return float64(p.Driver.TX.RefFrames) }},
+	{"fosbury_tx_built_frames_total", counter, "Frames built in a lent TX buffer.", func(p *PortStatus) float64 { return float64(p.Driver.TX.BuiltFrames) }},
+	{"fosbury_tx_built_bytes_total", counter, "Bytes of frames built in a lent TX buffer.", func(p *PortStatus) float64 { return float64(p.Driver.TX.BuiltBytes) }},
+	{"fosbury_tx_unfilled_total", counter, "TX loans whose fill sent nothing.", func(p *PortStatus) float64 { return float64(p.Driver.TX.Unfilled) }},
+	{"fosbury_tx_completed_total", counter, "TX descriptors reclaimed.", func(p *PortStatus) float64 { return float64(p.Driver.TX.Completed) }},
+	{"fosbury_tx_errors_total", counter, "TX descriptors the device reported failed.", func(p *PortStatus) float64 { return float64(p.Driver.TX.TxErrors) }},
+	{"fosbury_tx_abandoned_total", counter, "Frames dropped unsent by a ring reset.", func(p *PortStatus) float64 { return float64(p.Driver.TX.Abandoned) }},
+	{"fosbury_tx_doorbells_total", counter, "TDAR writes.", func(p *PortStatus) float64 { return float64(p.Driver.TX.Doorbells) }},
+	{"fosbury_tx_device_lines_total", counter, "Cache lines cleaned for the device.", func(p *PortStatus) float64 { return float64(p.Driver.TX.DevLines) }},
+
+	{"fosbury_netstack_rx_frames_total", counter, "Frames delivered to the netstack.", func(p *PortStatus) float64 { return float64(p.Stack.RxFrames) }},
+	{"fosbury_netstack_rx_bytes_total", counter, "Bytes delivered to the netstack.", func(p *PortStatus) float64 { return float64(p.Stack.RxBytes) }},
+	{"fosbury_netstack_rx_dropped_total", counter, "Frames the netstack endpoint dropped on receive.", func(p *PortStatus) float64 { return float64(p.Stack.RxDropped) }},
+	{"fosbury_netstack_tx_frames_total", counter, "Frames the netstack sent.", func(p *PortStatus) float64 { return float64(p.Stack.TxFrames) }},
+	{"fosbury_netstack_tx_bytes_total", counter, "Bytes the netstack sent.", func(p *PortStatus) float64 { return float64(p.Stack.TxBytes) }},
+	{"fosbury_netstack_tx_dropped_total", counter, "Frames the netstack could not send (ring full, above the MTU).", func(p *PortStatus) float64 { return float64(p.Stack.TxDropped) }},
+	{"fosbury_netstack_tx_batches_total", counter, "Doorbells the netstack endpoint rang.", func(p *PortStatus) float64 { return float64(p.Stack.TxBatches) }},
+}
+
+// macErrors are the EIR error events (IMX6ULRM 22.5.1) by class.
+var macErrors = []struct {
+	class string
+	get   func(*enet.Stats) uint64
+}{
+	{"babbling_rx", func(s *enet.Stats) uint64 { return s.BabblingRx }},
+	{"babbling_tx", func(s *enet.Stats) uint64 { return s.BabblingTx }},
+	{"bus_error", func(s *enet.Stats) uint64 { return s.BusError }},
+	{"late_collision", func(s *enet.Stats) uint64 { return s.LateCollision }},
+	{"retry_limit", func(s *enet.Stats) uint64 { return s.RetryLimit }},
+	{"underrun", func(s *enet.Stats) uint64 { return s.Underrun }},
+	{"payload_error", func(s *enet.Stats) uint64 { return s.PayloadError }},
+}
+
+// txRefused are enqueues the TX ring refused, by reason.
+var txRefused = []struct {
+	reason string
+	get    func(*PortStatus) uint64
+}{
+	{"ring_full", func(p *PortStatus) uint64 { return p.Driver.TX.Full }},
+	{"no_page", func(p *PortStatus) uint64 { return p.Driver.TX.NoPage }},
+	{"bad_buffer", func(p *PortStatus) uint64 { return p.Driver.TX.BadBuf }},
+}
+
+// rxVerdicts are the datapath's verdicts as the RX ring counted them.
+var rxVerdicts = []struct {
+	verdict string
+	get     func(*PortStatus) uint64
+}{
+	{"drop", func(p *PortStatus) uint64 { return p.Driver.RX.Drop }},
+	{"forward", func(p *PortStatus) uint64 { return p.Driver.RX.Forward }},
+	{"local", func(p *PortStatus) uint64 { return p.Driver.RX.Local }},
+}
+
+// appendMetrics renders st.
+func appendMetrics(b []byte, st *Status) []byte {
+	p := prom{b: b}
+	p.head("fosbury_build_info", gauge, "Always 1; the firmware version and Go release as labels.")
+	p.sample("fosbury_build_info", 1, "version", st.Version, "goversion", runtime.Version())
+	p.one("fosbury_uptime_seconds", gauge, "Time since boot.", st.UptimeSeconds)
+
+	p.one("fosbury_poll_drains_total", counter, "Wakeups of the poll loop served.", float64(st.Loop.Drains))
+	p.one("fosbury_poll_passes_total", counter, "Poll passes over every port.", float64(st.Loop.Passes))
+	p.one("fosbury_poll_busy_seconds_total", counter, "Time the poll loop spent draining the rings.", float64(st.Loop.BusyNS)/1e9)
+	// CPU busy and idle time: when Status gains the idle loop's counters,
+	// render them here as fosbury_cpu_seconds_total{mode="busy"|"idle"}
+	// (metrics_test.go fails until every new field has a sample).
+
+	p.head("fosbury_port_info", gauge, "Always 1; the port's MAC address as a label.")
+	for i := range st.Ports {
+		p.sample("fosbury_port_info", 1, "port", st.Ports[i].Name, "mac", st.Ports[i].MAC)
+	}
+	for _, m := range portMetrics {
+		p.head(m.name, m.typ, m.help)
+		for i := range st.Ports {
+			p.sample(m.name, m.get(&st.Ports[i]), "port", st.Ports[i].Name)
+		}
+	}
+	p.head("fosbury_mac_errors_total", counter, "ENET error events (EIR) by class.")
+	for i := range st.Ports {
+		for _, e := range macErrors {
+			p.sample("fosbury_mac_errors_total", float64(e.get(&st.Ports[i].Driver)), "port", st.Ports[i].Name, "class", e.class)
+		}
+	}
+	p.head("fosbury_rx_errors_total", counter, "Receive descriptors with an error, by class.")
+	for i := range st.Ports {
+		for c := rxring.OK + 1; c < rxring.NumClasses; c++ {
+			p.sample("fosbury_rx_errors_total", float64(st.Ports[i].Driver.RX.Errors[c]), "port", st.Ports[i].Name, "class", c.String())
+		}
+	}
+	p.head("fosbury_rx_verdicts_total", counter, "Received frames by the datapath's verdict.")
+	for i := range st.Ports {
+		for _, v := range rxVerdicts {
+			p.sample("fosbury_rx_verdicts_total", float64(v.get(&st.Ports[i])), "port", st.Ports[i].Name, "verdict", v.verdict)
+		}
+	}
+	p.head("fosbury_tx_refused_total", counter, "TX enqueues refused, by reason.")
+	for i := range st.Ports {
+		for _, r := range txRefused {
+			p.sample("fosbury_tx_refused_total", float64(r.get(&st.Ports[i])), "port", st.Ports[i].Name, "reason", r.reason)
+		}
+	}
+
+	pl := &st.Pool
+	p.one("fosbury_pool_pages", gauge, "DMA pages in the pool.", float64(pl.Pages))
+	p.one("fosbury_pool_pages_in_flight", gauge, "DMA pages with at least one reference.", float64(pl.InFlight))
+	p.one("fosbury_pool_fresh_total", counter, "Pages handed out.", float64(pl.Fresh))
+	p.one("fosbury_pool_recycled_total", counter, "Pages returned at their last reference.", float64(pl.Recycled))
+	p.one("fosbury_pool_exhausted_total", counter, "Page requests that found the pool empty.", float64(pl.Exhausted))
+	p.one("fosbury_pool_bad_unref_total", counter, "References dropped on free or unknown pages (a bug, ignored).", float64(pl.BadUnref))
+
+	dp := &st.Datapath
+	p.one("fosbury_datapath_local_total", counter, "Frames delivered to the netstack.", float64(dp.Local))
+	p.one("fosbury_datapath_forwarded_total", counter, "Frames queued on another port by reference.", float64(dp.Forwarded))
+	p.one("fosbury_datapath_flooded_total", counter, "Broadcast and multicast frames sent to every port.", float64(dp.Flooded))
+	p.one("fosbury_datapath_dropped_total", counter, "Frames dropped: filter drops, runts, no local receiver.", float64(dp.Dropped))
+	p.one("fosbury_datapath_rejected_total", counter, "Frames answered with a reject reply.", float64(dp.Rejected))
+	p.one("fosbury_datapath_forward_errors_total", counter, "Forwards the TX ring refused.", float64(dp.ForwardErrors))
+	p.one("fosbury_datapath_reject_errors_total", counter, "Reject replies not built or not queued.", float64(dp.RejectErrors))
+
+	appendFilterMetrics(&p, &st.Filter)
+
+	lg := &st.Log
+	p.one("fosbury_log_lines_total", counter, "Log lines recorded.", float64(lg.Lines))
+	p.head("fosbury_log_dropped_total", counter, "Log lines not recorded, by reason.")
+	p.sample("fosbury_log_dropped_total", float64(lg.RateLimited), "reason", "rate-limit")
+	p.sample("fosbury_log_dropped_total", float64(lg.Overflow), "reason", "reader-behind")
+	p.one("fosbury_syslog_sent_total", counter, "Syslog datagrams sent.", float64(lg.SyslogSent))
+	p.one("fosbury_syslog_errors_total", counter, "Log lines not sent to syslog.", float64(lg.SyslogErrors))
+
+	cp := &st.Capture
+	p.one("fosbury_capture_sessions_total", counter, "Packet captures started.", float64(cp.Sessions))
+	p.one("fosbury_capture_refused_total", counter, "Packet captures refused: one was running.", float64(cp.Refused))
+	p.one("fosbury_capture_frames_total", counter, "Frames written to capture clients.", float64(cp.Frames))
+	p.one("fosbury_capture_bytes_total", counter, "Frame bytes written to capture clients.", float64(cp.Bytes))
+	p.one("fosbury_capture_lost_total", counter, "Selected frames not captured: the reference budget was full.", float64(cp.Lost))
+	p.one("fosbury_capture_refs_held", gauge, "Frame references a capture holds now.", float64(cp.Held))
+	p.one("fosbury_capture_active", gauge, "1 while a capture runs.", b2f(cp.Active))
+	return p.b
+}
+
+func appendFilterMetrics(p *prom, f *filter.Snapshot) {
+	p.head("fosbury_filter_rule_packets_total", counter, "Frames each rule decided (states and fragments included).")
+	for i := range f.Rules {
+		p.ruleSample("fosbury_filter_rule_packets_total", float64(f.Rules[i].Packets), i, &f.Rules[i])
+	}
+	p.head("fosbury_filter_rule_bytes_total", counter, "Ethernet bytes of the frames each rule decided.")
+	for i := range f.Rules {
+		p.ruleSample("fosbury_filter_rule_bytes_total", float64(f.Rules[i].Bytes), i, &f.Rules[i])
+	}
+	p.head("fosbury_filter_verdicts_total", counter, "Frames by the filter's verdict.")
+	for _, a := range []filter.Action{filter.Pass, filter.Drop, filter.Reject} {
+		p.sample("fosbury_filter_verdicts_total", float64(f.Verdicts[a]), "verdict", a.String())
+	}
+	p.head("fosbury_filter_drops_total", counter, "Frames dropped or rejected, by reason.")
+	for r := filter.ReasonNone + 1; r < filter.NumReasons; r++ {
+		p.sample("fosbury_filter_drops_total", float64(f.Reasons[r]), "reason", r.String())
+	}
+	p.one("fosbury_filter_generation", gauge, "Generation of the rules in force (increments with each install).", float64(f.Generation))
+	p.one("fosbury_filter_replies_total", counter, "Reject replies asked for.", float64(f.Replies))
+	p.one("fosbury_filter_replies_limited_total", counter, "Rejects left unanswered by the reply rate limit.", float64(f.RepliesLimited))
+	p.one("fosbury_filter_reloads_total", counter, "Rule sets installed.", float64(f.Reloads))
+	p.one("fosbury_filter_reload_errors_total", counter, "Rule sets refused.", float64(f.ReloadErrors))
+
+	p.head("fosbury_conntrack_states", gauge, "Live connection states by protocol.")
+	for c := filter.StateTCP; c < filter.NumStateProtos; c++ {
+		p.sample("fosbury_conntrack_states", float64(f.StatesByProto[c]), "proto", c.String())
+	}
+	p.one("fosbury_conntrack_entries", gauge, "State table entries in use (expired ones until reclaimed).", float64(f.States))
+	p.one("fosbury_conntrack_mgmt_entries", gauge, "State table entries of management traffic.", float64(f.MgmtStates))
+	p.one("fosbury_conntrack_entries_limit", gauge, "State table capacity.", float64(f.StateLimit))
+	p.one("fosbury_conntrack_mgmt_reserve", gauge, "Entries only management traffic may use.", float64(f.MgmtReserve))
+	p.one("fosbury_conntrack_created_total", counter, "States created.", float64(f.StatesCreated))
+	p.one("fosbury_conntrack_purged_total", counter, "States removed by a reload's re-check.", float64(f.StatesPurged))
+	p.one("fosbury_conntrack_related_total", counter, "ICMP errors passed for a state.", float64(f.Related))
+}
