@@ -7,6 +7,7 @@
 //	port lan address fd00::15/64
 //	port lan gateway 10.0.2.2
 //	http 80
+//	syslog 10.0.2.2:514     # remote syslog collector (UDP, RFC 5424); port 514 if omitted
 package netstack
 
 import (
@@ -27,7 +28,13 @@ type PortConfig struct {
 type Config struct {
 	Ports    []PortConfig
 	HTTPPort uint16 // 0: no HTTP server
+	// Syslog is the remote syslog collector; the zero value: none.
+	Syslog netip.AddrPort
 }
+
+// syslogPort is the collector's UDP port when the configuration names none
+// (RFC 5426 3.3).
+const syslogPort = 514
 
 // Port returns the named port's configuration, or nil.
 func (c *Config) Port(name string) *PortConfig {
@@ -88,11 +95,40 @@ func ParseConfig(file string, src []byte) (*Config, error) {
 				return nil, errAt(1, "%q is not a TCP port (1-65535)", words[1])
 			}
 			cfg.HTTPPort = uint16(p)
+		case "syslog":
+			if len(words) != 2 {
+				return nil, errAt(len(words), "want: syslog <address>[:<udp port>], like 10.0.2.2:514 or [fd00::2]:514")
+			}
+			if cfg.Syslog.IsValid() {
+				return nil, errAt(0, "syslog is given twice")
+			}
+			ap, err := parseCollector(words[1])
+			if err != nil {
+				return nil, errAt(1, "%q: %v", words[1], err)
+			}
+			cfg.Syslog = ap
 		default:
-			return nil, errAt(0, "unknown statement %q (want port or http)", words[0])
+			return nil, errAt(0, "unknown statement %q (want port, http or syslog)", words[0])
 		}
 	}
 	return cfg, nil
+}
+
+// parseCollector reads an address with an optional port.
+func parseCollector(s string) (netip.AddrPort, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		s = netip.AddrPortFrom(a, syslogPort).String()
+	}
+	ap, err := netip.ParseAddrPort(s)
+	switch {
+	case err != nil:
+		return ap, fmt.Errorf("not an address or address:port")
+	case ap.Port() == 0:
+		return ap, fmt.Errorf("port 0")
+	case ap.Addr().Zone() != "" || ap.Addr().Is4In6() || ap.Addr().IsUnspecified() || ap.Addr().IsMulticast():
+		return ap, fmt.Errorf("not a unicast address without a zone")
+	}
+	return ap, nil
 }
 
 func parsePort(cfg *Config, w []string, errAt func(int, string, ...any) error) error {

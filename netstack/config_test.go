@@ -13,6 +13,7 @@ port lan address fd00::15/64   # static IPv6
 port lan gateway 10.0.2.2
 port wan address 192.168.7.1/24
 http 80
+syslog 10.0.2.2
 `
 	cfg, err := ParseConfig("t.conf", []byte(src))
 	if err != nil {
@@ -23,7 +24,7 @@ http 80
 		len(lan.Gateways) != 1 || lan.Gateways[0] != netip.MustParseAddr("10.0.2.2") {
 		t.Fatalf("lan %+v", lan)
 	}
-	if cfg.Port("wan") == nil || cfg.HTTPPort != 80 || len(cfg.Ports) != 2 {
+	if cfg.Port("wan") == nil || cfg.HTTPPort != 80 || len(cfg.Ports) != 2 || cfg.Syslog != netip.MustParseAddrPort("10.0.2.2:514") {
 		t.Fatalf("cfg %+v", cfg)
 	}
 }
@@ -38,6 +39,11 @@ func TestConfigErrors(t *testing.T) {
 		{"port lan", "t.conf:1:9: want: port <name> address"},
 		{"http 0", "t.conf:1:6: \"0\" is not a TCP port"},
 		{"http", "t.conf:1:5: want: http <tcp port>"},
+		{"syslog", "t.conf:1:7: want: syslog <address>[:<udp port>]"},
+		{"syslog 10.0.2.2:0", "t.conf:1:8: \"10.0.2.2:0\": port 0"},
+		{"syslog collector", "t.conf:1:8: \"collector\": not an address"},
+		{"syslog ff02::1", "t.conf:1:8: \"ff02::1\": not a unicast address"},
+		{"syslog [fd00::2]:514\nsyslog 10.0.2.2", "t.conf:2:1: syslog is given twice"},
 	} {
 		_, err := ParseConfig("t.conf", []byte(c.src))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
@@ -50,6 +56,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("port lan address 10.0.2.15/24\nport lan gateway 10.0.2.2\nhttp 80\n"))
 	f.Add([]byte("port a address fd00::1/64 # c\n\tport a gateway fe80::1\n"))
 	f.Add([]byte("port\x00 address 1.2.3.4/33"))
+	f.Add([]byte("syslog [fd00::2]:5514\nsyslog 10.0.2.2"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := ParseConfig("f", src)
 		if err != nil {
@@ -57,6 +64,9 @@ func FuzzParseConfig(f *testing.F) {
 				t.Fatalf("error of type %T", err)
 			}
 			return
+		}
+		if s := cfg.Syslog; s.IsValid() && (s.Port() == 0 || s.Addr().Zone() != "") {
+			t.Fatalf("bad collector accepted: %v", s)
 		}
 		for _, p := range cfg.Ports {
 			for _, a := range p.Addrs {

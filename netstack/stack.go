@@ -105,3 +105,13 @@ func (s *Stack) NICID(name string) (tcpip.NICID, bool) {
 	id, ok := s.ids[name]
 	return id, ok
 }
+
+// DialUDP opens a UDP socket sending to dst (the syslog collector): each
+// Write is one datagram.
+func (s *Stack) DialUDP(dst netip.AddrPort) (*gonet.UDPConn, error) {
+	proto := ipv4.ProtocolNumber
+	if dst.Addr().Is6() {
+		proto = ipv6.ProtocolNumber
+	}
+	return gonet.DialUDP(s.Stack, nil, &tcpip.FullAddress{Addr: tcpip.AddrFromSlice(dst.Addr().AsSlice()), Port: dst.Port()}, proto)
+}
