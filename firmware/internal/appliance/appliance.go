@@ -1,9 +1,10 @@
 // Package appliance is the firmware's common part on tamago/arm, for every
 // board: the banner, and the network bring-up — the page pool over the
 // board's DMA region, one MAC + PHY + RX/TX ring pair per port, the
-// datapath between them, one poll loop for every port, and the netstack
-// with its management plane. The firmware mains (firmware/fosbury for the
-// EVK and QEMU, firmware/mk2lan) only pick the board.
+// datapath between them, one poll loop for every port, the event log and
+// packet capture, and the netstack with its management plane. The
+// firmware mains (firmware/fosbury for the EVK and QEMU, firmware/mk2lan)
+// only pick the board.
 //
 // Start reads as the bring-up order: newPool, newPorts (MACs), bringUpPHYs,
 // newRings, newDatapath, newNetstack, startPorts.
@@ -16,13 +17,16 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/capture"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/eventlog"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/mgmt"
 	"github.com/fosbury-net/fosbury/netstack"
@@ -48,6 +52,9 @@ const (
 	// linkWait bounds the wait for a link at boot (autonegotiation takes
 	// about 2 s on the KSZ8081; QEMU's PHY is up at once).
 	linkWait, linkPoll = 3 * time.Second, 50 * time.Millisecond
+	// watchEvery is how often the counters are compared for log lines
+	// (link changes, errors, rule installs).
+	watchEvery = time.Second
 )
 
 type port struct {
@@ -55,6 +62,7 @@ type port struct {
 	hw   enet.Port
 	mac  *enet.MAC
 	addr [6]byte
+	macs string // addr as text, for /status
 	rx   *rxring.Ring
 	tx   *enet.TX
 	ep   *link.Endpoint
@@ -70,7 +78,41 @@ type Appliance struct {
 	loop    *enet.Loop
 	filter  *filter.Engine
 	dp      *datapath.Datapath
+	log     *eventlog.Log
+	tap     *capture.Tap
 	stack   *netstack.Stack
+	cfg     *netstack.Config
+
+	// The wall clock, once something sets it (SetWallClock): Unix time in
+	// ns minus the monotonic clock. Until then logs and captures show
+	// uptime.
+	wallSet    atomic.Bool
+	wallOffset atomic.Int64
+}
+
+// SetWallClock tells the appliance the time of day (the SNTP client's
+// hook): from now on log lines and captured frames carry wall time.
+func (a *Appliance) SetWallClock(now time.Time) {
+	a.wallOffset.Store(now.UnixNano() - nanotime())
+	a.wallSet.Store(true)
+}
+
+// wall is the time of day of a monotonic time, if it is known; else the
+// time since boot as a Unix time.
+func (a *Appliance) wall(mono int64) (time.Time, bool) {
+	if !a.wallSet.Load() {
+		return time.Unix(0, mono).UTC(), false
+	}
+	return time.Unix(0, mono+a.wallOffset.Load()).UTC(), true
+}
+
+// portNames are the ports by index, as the filter's Meta.Port counts them.
+func (a *Appliance) portNames() []string {
+	var names []string
+	for _, p := range a.ports {
+		names = append(names, p.info.Name)
+	}
+	return names
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -90,7 +132,7 @@ func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
 func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
-	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1)}
+	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), cfg: cfg}
 	for _, step := range []func() error{
 		a.newPool,
 		a.newPorts,
@@ -125,6 +167,7 @@ func (a *Appliance) newPorts() error {
 	multi := len(a.board.Ports) > 1
 	for i, bp := range a.board.Ports {
 		p := &port{info: bp, hw: enet.ENET1, addr: defaultMAC(i)}
+		p.macs = net.HardwareAddr(p.addr[:]).String()
 		if bp.ENET == 2 {
 			p.hw = enet.ENET2
 		}
@@ -193,7 +236,8 @@ func (a *Appliance) newRings() error {
 }
 
 // newDatapath loads the rules into the filter (the configuration's
-// addresses are its "self") and builds the datapath over the ports.
+// addresses are its "self"), makes the event log and the capture tap, and
+// builds the datapath over the ports.
 func (a *Appliance) newDatapath(cfg *netstack.Config, rules []byte) error {
 	var self []netip.Prefix
 	for _, pc := range cfg.Ports {
@@ -205,12 +249,21 @@ func (a *Appliance) newDatapath(cfg *netstack.Config, rules []byte) error {
 	if err := a.filter.Load("fosbury.rules", rules); err != nil {
 		return err
 	}
+	host := ""
+	if len(self) > 0 {
+		host = self[0].Addr().String()
+	}
+	a.log = eventlog.New(eventlog.Options{Filter: a.filter, Ports: a.portNames(), Now: nanotime, Wall: a.wall, Hostname: host})
+	go a.log.Run(nil)
+	var err error
+	if a.tap, err = capture.New(capture.Options{Pool: a.pool, Ports: a.portNames(), Wall: a.wall}); err != nil {
+		return err
+	}
 	var ports []datapath.Port
 	for _, p := range a.ports {
 		ports = append(ports, datapath.Port{TX: p.tx, MAC: p.addr})
 	}
-	var err error
-	a.dp, err = datapath.New(datapath.Options{Filter: a.filter, Ports: ports, Now: nanotime,
+	a.dp, err = datapath.New(datapath.Options{Filter: a.filter, Ports: ports, Now: nanotime, Log: a.log, Tap: a.tap,
 		Local: func(i int, f []byte) { a.ports[i].ep.Deliver(f) }})
 	return err
 }
@@ -250,13 +303,26 @@ func (a *Appliance) startPorts() error {
 	return nil
 }
 
-// ServeManagement answers /status on every address.
+// ServeManagement answers the management API on every address, sends
+// the log to the configured syslog collector and starts the watch that
+// logs link changes and errors.
 func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	ln, err := a.stack.ListenTCP(port, true)
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	if c := a.cfg.Syslog; c.IsValid() {
+		conn, err := a.stack.DialUDP(c)
+		if err != nil {
+			return fmt.Errorf("syslog to %v: %v", c, err)
+		}
+		a.log.SetSyslog(conn)
+		fmt.Printf("fosbury: syslog to %v\n", c)
+	}
+	a.log.Event(eventlog.Notice, eventlog.KindSystem, "fosbury "+a.version+" up")
+	go mgmt.Watch(nil, watchEvery, a.collect, a.log)
+	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect,
+		Log: a.log, Capture: a.tap, Filter: a.filter, Ports: a.portNames()})
 	return nil
 }
 
@@ -265,13 +331,15 @@ func (a *Appliance) collect(st *mgmt.Status) {
 	st.Loop = a.loop.Stats()
 	for _, p := range a.ports {
 		st.Ports = append(st.Ports, mgmt.PortStatus{
-			Name: p.info.Name, MAC: net.HardwareAddr(p.addr[:]).String(),
+			Name: p.info.Name, MAC: p.macs,
 			Link: p.mac.Link(), Driver: p.mac.Stats(), Stack: p.ep.Stats(),
 		})
 	}
 	st.Pool = a.pool.Stats()
 	st.Datapath = a.dp.Stats()
 	a.filter.SnapshotInto(&st.Filter)
+	st.Log = a.log.Stats()
+	st.Capture = a.tap.Stats()
 }
 
 // txPort is a port's TX with its MAC address, as netstack/link wants.
