@@ -32,7 +32,7 @@ LDFLAGS := -T $(TEXT_START) -R 0x1000 -X main.Version=$(VERSION)
 
 QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
-DEBIAN_PKGS := qemu-system-arm u-boot-tools
+DEBIAN_PKGS := qemu-system-arm u-boot-tools tcpdump
 
 .PHONY: all deps toolchain firmware selftest baseline qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
@@ -43,6 +43,7 @@ deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v mkimage >/dev/null || missing="$$missing u-boot-tools"; \
+	command -v tcpdump >/dev/null || missing="$$missing tcpdump"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo ">> installing:$$missing"; \
@@ -91,6 +92,9 @@ baseline: $(TOOLCHAIN_DEP)
 qemu: firmware
 	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X)"
 	@echo ">> management API: curl http://127.0.0.1:$(HTTP_PORT)/status"
+	@echo ">> Prometheus metrics: curl http://127.0.0.1:$(HTTP_PORT)/metrics"
+	@echo ">> log: curl http://127.0.0.1:$(HTTP_PORT)/log (?follow=1 streams); syslog goes to QEMU's host, UDP 127.0.0.1:514"
+	@echo ">> capture: curl -o x.pcap 'http://127.0.0.1:$(HTTP_PORT)/capture?port=lan&count=100&seconds=30&match=inet+proto+icmp'"
 	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf \
 	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 

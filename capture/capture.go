@@ -29,13 +29,15 @@ import (
 
 // Limits of one capture.
 const (
-	DefaultRefs  = 256     // references a capture may hold at once
-	MaxCount     = 1 << 20 // frames
-	MaxDuration  = time.Hour
-	DefaultSnap  = 65535 // whole frames
-	MinSnap      = 14    // an Ethernet header
-	maxPorts     = 8
-	maxFrameSize = pagepool.HalfSize
+	DefaultRefs = 256     // references a capture may hold at once
+	MaxCount    = 1 << 20 // frames
+	MaxDuration = time.Hour
+	DefaultSnap = 65535 // whole frames
+	MinSnap     = 14    // an Ethernet header
+	maxPorts    = 8
+	// DefaultFlushDelay is the longest a captured frame waits in the
+	// response's buffer for more to come.
+	DefaultFlushDelay = 20 * time.Millisecond
 )
 
 // Verdicts selects frames by the filter's verdict.
@@ -76,6 +78,8 @@ type Options struct {
 	// Wall converts the poll pass's monotonic time to wall time; nil, or
 	// ok false (the wall clock is not set), gives time since boot.
 	Wall func(mono int64) (t time.Time, ok bool)
+	// FlushDelay: 0 means DefaultFlushDelay.
+	FlushDelay time.Duration
 }
 
 // Stats are the counters of every capture since boot.
@@ -121,6 +125,9 @@ func New(o Options) (*Tap, error) {
 	}
 	if o.Refs <= 0 {
 		o.Refs = DefaultRefs
+	}
+	if o.FlushDelay <= 0 {
+		o.FlushDelay = DefaultFlushDelay
 	}
 	if o.Wall == nil {
 		o.Wall = func(mono int64) (time.Time, bool) { return time.Unix(0, mono), false }
@@ -244,7 +251,7 @@ type Result struct {
 // Stream writes the capture file to w until Count frames, Duration, ctx's
 // end or a write error, whichever comes first; then it detaches from the
 // poll loop and releases every reference it still holds. flush is called
-// whenever no frame is waiting (nil: never).
+// once no frame has come for FlushDelay, and at the end (nil: never).
 func (s *Session) Stream(ctx context.Context, w io.Writer, flush func() error) (Result, error) {
 	written, err := s.stream(ctx, w, flush)
 	return Result{Frames: written, Lost: s.finish()}, err
@@ -258,8 +265,12 @@ func (s *Session) stream(ctx context.Context, w io.Writer, flush func() error) (
 	if err := fw.header(); err != nil {
 		return 0, err
 	}
-	timer := time.NewTimer(s.cfg.Duration)
-	defer timer.Stop()
+	end := time.NewTimer(s.cfg.Duration)
+	defer end.Stop()
+	coalesce := time.NewTimer(time.Hour)
+	coalesce.Stop()
+	defer coalesce.Stop()
+	dirty := true // written since the last flush: the file header, so the client sees the response start
 	for written < s.cfg.Count {
 		n, err := s.writeReady(fw, s.cfg.Count-written)
 		written += n
@@ -267,14 +278,36 @@ func (s *Session) stream(ctx context.Context, w io.Writer, flush func() error) (
 			return written, err
 		}
 		if n > 0 {
+			dirty = true
 			continue
 		}
-		if err := flush(); err != nil {
-			return written, err
+		// Nothing waiting. Flush only when no more frames come within
+		// FlushDelay: under a flood the client then gets full segments,
+		// not one per poll pass (each of which the poll loop would also
+		// have to take an ACK for).
+		if dirty {
+			coalesce.Reset(s.t.o.FlushDelay)
+			select {
+			case <-s.wake:
+				if !coalesce.Stop() {
+					<-coalesce.C
+				}
+				continue
+			case <-coalesce.C:
+			case <-end.C:
+				return written, flush()
+			case <-ctx.Done():
+				return written, ctx.Err()
+			}
+			if err := flush(); err != nil {
+				return written, err
+			}
+			dirty = false
+			continue
 		}
 		select {
 		case <-s.wake:
-		case <-timer.C:
+		case <-end.C:
 			return written, flush()
 		case <-ctx.Done():
 			return written, ctx.Err()

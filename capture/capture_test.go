@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +332,44 @@ func TestOfferAllocatesNothing(t *testing.T) {
 	s.Stream(context.Background(), io.Discard, func() error { return errors.New("stop") })
 	if !r.released() {
 		t.Fatalf("in flight %d, idle %d", r.inFlight(), r.idle)
+	}
+}
+
+// Frames that come close together leave in one flush, not one per pass.
+func TestFlushesCoalesce(t *testing.T) {
+	r := newRig(t, 0)
+	const delay = 300 * time.Millisecond // far longer than five passes take
+	r.tap.o.FlushDelay = delay
+	s, _ := r.tap.Start(Config{Count: 100, Duration: time.Minute})
+	var mu sync.Mutex
+	flushes := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.Stream(ctx, io.Discard, func() error { mu.Lock(); flushes++; mu.Unlock(); return nil })
+		close(done)
+	}()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return flushes }
+	for count() == 0 { // the file header goes out first
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 5 { // five passes close together
+		r.receive(t, 0, udp(53, 10, byte(i)))
+	}
+	for r.tap.Stats().Frames < 5 || count() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(2 * delay)
+	if n := count(); n != 2 {
+		t.Fatalf("%d flushes after the header and five passes in a burst", n)
+	}
+	r.receive(t, 0, udp(53, 10, 9))
+	for count() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := count(); n != 3 || r.tap.Stats().Frames != 6 {
+		t.Fatalf("%d flushes, %d frames", n, r.tap.Stats().Frames)
 	}
 }

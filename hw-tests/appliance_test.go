@@ -139,12 +139,17 @@ func (a *appliance) status(t *testing.T) mgmt.Status {
 	return st
 }
 
-func (a *appliance) get(t *testing.T, path string) []byte {
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+// client is an HTTP client whose connections go over the wire.
+func (a *appliance) client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return a.peer.DialTCP(ctx, netip.AddrPortFrom(applianceV4, 80))
 		}}}
+}
+
+func (a *appliance) get(t *testing.T, path string) []byte {
+	t.Helper()
+	client := a.client(5 * time.Minute)
 	defer client.CloseIdleConnections()
 	resp, err := client.Get("http://appliance" + path)
 	if err != nil {
@@ -204,8 +209,9 @@ func (a *appliance) waitPing(t *testing.T, dst netip.Addr, within time.Duration)
 	}
 }
 
-// counter reads one counter of the lan port (or the poll loop) from a
-// /status snapshot, by the name the tests use for it.
+// counter reads one counter of the lan port (or the poll loop, the pool,
+// the log, the capture) from a /status snapshot, by the name the tests
+// use for it.
 func (a *appliance) counter(t *testing.T, st mgmt.Status, name string) uint64 {
 	t.Helper()
 	if len(st.Ports) == 0 {
@@ -227,6 +233,27 @@ func (a *appliance) counter(t *testing.T, st mgmt.Status, name string) uint64 {
 		return d.LinkChanges
 	case "rx_busy_ns":
 		return st.Loop.BusyNS
+	case "pool_in_flight":
+		return uint64(st.Pool.InFlight)
+	case "capture_active":
+		if st.Capture.Active {
+			return 1
+		}
+		return 0
+	case "capture_refs_held":
+		return uint64(st.Capture.Held)
+	case "capture_lost":
+		return st.Capture.Lost
+	case "capture_frames":
+		return st.Capture.Frames
+	case "capture_sessions":
+		return st.Capture.Sessions
+	case "filter_rejected":
+		return st.Filter.Verdicts[filter.Reject]
+	case "log_rate_limited":
+		return st.Log.RateLimited
+	case "syslog_sent":
+		return st.Log.SyslogSent
 	}
 	t.Fatalf("no counter %q", name)
 	return 0

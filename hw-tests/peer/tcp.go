@@ -1,4 +1,4 @@
-// TCP through the peer's stack, as net.Conn values.
+// TCP and UDP through the peer's stack, as net.Conn values.
 package peer
 
 import (
@@ -29,4 +29,11 @@ func (p *Peer) DialTCP(ctx context.Context, dst netip.AddrPort) (*gonet.TCPConn,
 func (p *Peer) ListenTCP(local netip.AddrPort) (*gonet.TCPListener, error) {
 	fa, proto := fullAddr(local)
 	return gonet.ListenTCP(p.Stack, fa, proto)
+}
+
+// ListenUDP binds a UDP socket on the peer's side of the wire (a syslog
+// collector, for one): each Read is one datagram.
+func (p *Peer) ListenUDP(local netip.AddrPort) (*gonet.UDPConn, error) {
+	fa, proto := fullAddr(local)
+	return gonet.DialUDP(p.Stack, &fa, nil, proto)
 }
