@@ -173,9 +173,16 @@ func BenchmarkForward(b *testing.B) {
 					b.StartTimer()
 				}
 			}
+			b.StopTimer()
 			if s != nil {
 				s.Stream(context.Background(), io.Discard, func() error { return errors.New("drained") })
 			}
+			// What holding references costs the ring: refills with the
+			// other half or a fresh page (a whole half cleaned) instead of
+			// the same half (only the frame's lines).
+			rs := side.rx.Stats()
+			b.ReportMetric(float64(rs.DevLines)/float64(rs.Frames), "lines-cleaned/frame")
+			b.ReportMetric(float64(rs.FreshPages)/float64(rs.Frames), "fresh-pages/frame")
 		})
 	}
 }
