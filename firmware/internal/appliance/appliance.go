@@ -135,7 +135,7 @@ func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (
 		if bus == nil {
 			bus = p // the board's MDIO owner is not brought up: try our own
 		}
-		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true})
+		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true, ScanIfAbsent: b.PHYAlone(p.info)})
 		if err != nil {
 			return nil, fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
