@@ -45,11 +45,9 @@ func netName(s string) string {
 	return p + s
 }
 
-var (
-	applianceWanV4 = netip.MustParseAddr("192.168.77.1") // fosbury.conf
-	applianceLanV4 = netip.MustParseAddr("10.0.2.15")
-	applianceLanV6 = netip.MustParseAddr("fd00::15")
-)
+// The appliance's wan address (fosbury.conf); its lan addresses are
+// applianceV4 and applianceV6.
+var applianceWanV4 = netip.MustParseAddr("192.168.77.1")
 
 type bridge struct {
 	run      *Run
@@ -188,7 +186,7 @@ func readCounters(st mgmt.Status) counters {
 // tryStatus fetches /status from the lan host.
 func (b *bridge) tryStatus() (mgmt.Status, error) {
 	var st mgmt.Status
-	body, err := httpGet(b.lan, netip.AddrPortFrom(applianceLanV4, 80), "/status")
+	body, err := httpGet(b.lan, netip.AddrPortFrom(applianceV4, 80), "/status")
 	if err == nil {
 		err = json.Unmarshal(body, &st)
 	}
@@ -437,6 +435,13 @@ func transfer(t *testing.T, b *bridge, dst netip.Addr, up, down, rcvbuf int, pro
 		float64(up+down)*8/wall.Seconds()/1e6)
 }
 
+func udpNetwork(a netip.Addr) string {
+	if a.Is6() {
+		return "udp6"
+	}
+	return "udp4"
+}
+
 // udpEcho sends n datagrams from the lan host to an echo server on the
 // wan host; each must come back unchanged (retried: UDP may be lost on the
 // host side).
@@ -457,11 +462,7 @@ func udpEcho(t *testing.T, b *bridge, dst netip.Addr, n int) {
 			srv.WriteTo(buf[:k], from)
 		}
 	}()
-	network := "udp4"
-	if dst.Is6() {
-		network = "udp6"
-	}
-	c, err := b.lan.Dial(ctxFor(t, time.Minute), network, srv.LocalAddr().String())
+	c, err := b.lan.Dial(ctxFor(t, time.Minute), udpNetwork(dst), srv.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,11 +696,7 @@ func TestBridgeWANInitiated(t *testing.T) {
 	for _, dst := range []netip.Addr{lanHostV4, lanHostV6} {
 		noPing(t, b.wan, dst, 3)
 		dialTimesOut(t, b.wan, netip.AddrPortFrom(dst, 7001))
-		network := "udp4"
-		if dst.Is6() {
-			network = "udp6"
-		}
-		c, err := b.wan.Dial(ctxFor(t, time.Minute), network, netip.AddrPortFrom(dst, hostileUDPPort).String())
+		c, err := b.wan.Dial(ctxFor(t, time.Minute), udpNetwork(dst), netip.AddrPortFrom(dst, hostileUDPPort).String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -853,15 +850,15 @@ func TestBridgeHostileFrames(t *testing.T) {
 // The lan address lives on the lan port only.
 func TestBridgeManagement(t *testing.T) {
 	b := bootBridge(t)
-	ping(t, b.lan, applianceLanV4, 5)
-	ping(t, b.lan, applianceLanV6, 5)
-	for _, a := range []netip.Addr{applianceLanV4, applianceLanV6} {
+	ping(t, b.lan, applianceV4, 5)
+	ping(t, b.lan, applianceV6, 5)
+	for _, a := range []netip.Addr{applianceV4, applianceV6} {
 		if body, err := httpGet(b.lan, netip.AddrPortFrom(a, 80), "/"); err != nil || !bytes.HasPrefix(body, []byte("fosbury ")) {
 			t.Errorf("HTTP to %v from lan: %q, %v", a, body, err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	c, err := b.lan.Dial(ctx, "tcp", netip.AddrPortFrom(applianceLanV4, 22).String())
+	c, err := b.lan.Dial(ctx, "tcp", netip.AddrPortFrom(applianceV4, 22).String())
 	cancel()
 	if err == nil {
 		c.Close()
@@ -869,7 +866,7 @@ func TestBridgeManagement(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("port 22 from lan: %v, want a refusal by the appliance's stack", err)
 	}
-	st := nmapPorts(t, b.lan, "-sS", "-p", "1-200", applianceLanV4.String())
+	st := nmapPorts(t, b.lan, "-sS", "-p", "1-200", applianceV4.String())
 	if st["open"] != 1 || st["closed"] != 199 {
 		t.Errorf("nmap of the lan address from lan: %v, want 1 open, 199 closed", st)
 	}
@@ -886,7 +883,7 @@ func TestBridgeManagement(t *testing.T) {
 	}
 	after := b.waitDrops(t, before, 1+199)
 	wantDrops(t, before, after, map[filter.Reason]uint64{filter.ReasonDefault: 1 + 199})
-	noPing(t, b.wan, applianceLanV4, 3)
+	noPing(t, b.wan, applianceV4, 3)
 }
 
 // flapRcvBuf bounds the lan socket's receive buffer in TestBridgeLinkFlap.

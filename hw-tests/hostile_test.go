@@ -29,13 +29,7 @@ func defaultEngine(t *testing.T) *filter.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var self []netip.Prefix
-	for _, pc := range cfg.Ports {
-		for _, p := range pc.Addrs {
-			self = append(self, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
-		}
-	}
-	e := filter.NewEngine(filter.Options{Self: self})
+	e := filter.NewEngine(filter.Options{Self: cfg.SelfPrefixes()})
 	if err := e.Load("fosbury.rules", rules); err != nil {
 		t.Fatal(err)
 	}

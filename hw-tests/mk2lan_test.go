@@ -67,9 +67,9 @@ func TestMk2LANBootsAndAnswers(t *testing.T) {
 	if err := host.Attach(lanHostMAC, []netip.Prefix{netip.MustParsePrefix("10.0.2.20/24"), netip.MustParsePrefix("fd00::20/64")}); err != nil {
 		t.Fatal(err)
 	}
-	ping(t, host, applianceLanV4, 10)
-	ping(t, host, applianceLanV6, 10)
-	body, err := httpGet(host, netip.AddrPortFrom(applianceLanV4, 80), "/status")
+	ping(t, host, applianceV4, 10)
+	ping(t, host, applianceV6, 10)
+	body, err := httpGet(host, netip.AddrPortFrom(applianceV4, 80), "/status")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,7 @@ import (
 )
 
 func TestEmbeddedConfig(t *testing.T) {
-	cfg, err := netstack.ParseConfig("fosbury.conf", Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Port("lan") == nil || cfg.HTTPPort == 0 {
+	if cfg := config(t); cfg.Port("lan") == nil || cfg.HTTPPort == 0 {
 		t.Fatalf("config %+v lacks the lan port or HTTP", cfg)
 	}
 	if err := filter.NewEngine(filter.Options{}).Load("fosbury.rules", Rules); err != nil {
@@ -47,32 +43,30 @@ var (
 	selfMAC = [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}
 )
 
-// selfAddrs are the appliance's addresses from fosbury.conf, as the
-// firmware gives them to the filter (one host prefix per address).
-func selfAddrs(t *testing.T) []netip.Addr {
+// config is fosbury.conf, parsed.
+func config(t *testing.T) *netstack.Config {
 	t.Helper()
 	cfg, err := netstack.ParseConfig("fosbury.conf", Config)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// selfAddrs are the appliance's addresses from fosbury.conf.
+func selfAddrs(t *testing.T) []netip.Addr {
 	var self []netip.Addr
-	for _, pc := range cfg.Ports {
-		for _, pfx := range pc.Addrs {
-			self = append(self, pfx.Addr())
-		}
+	for _, p := range config(t).SelfPrefixes() {
+		self = append(self, p.Addr())
 	}
 	return self
 }
 
-// engine is a fresh engine with the default rules: every case starts
-// without states.
+// engine is a fresh engine with the default rules and the firmware's
+// Self: every case starts without states.
 func engine(t *testing.T) *filter.Engine {
 	t.Helper()
-	var self []netip.Prefix
-	for _, a := range selfAddrs(t) {
-		self = append(self, netip.PrefixFrom(a, a.BitLen()))
-	}
-	e := filter.NewEngine(filter.Options{Self: self, StateLimit: 64, MgmtReserve: 8})
+	e := filter.NewEngine(filter.Options{Self: config(t).SelfPrefixes(), StateLimit: 64, MgmtReserve: 8})
 	if err := e.Load("fosbury.rules", Rules); err != nil {
 		t.Fatal(err)
 	}
