@@ -41,10 +41,16 @@ func main() {
 		fail("%v", err)
 	}
 	fmt.Printf("storetest: card %+v\n", card.Info())
+	t0 := time.Now()
+	if _, err := cfgstore.Open(card, cfgstore.DefaultLayout, nil); err != nil {
+		fail("%v", err)
+	}
+	t1 := time.Now()
 	st, err := cfgstore.Open(card, cfgstore.DefaultLayout, cfgstore.Validate)
 	if err != nil {
 		fail("%v", err)
 	}
+	fmt.Printf("storetest: open %v unchecked, %v with Validate\n", t1.Sub(t0), time.Since(t1))
 	for _, sl := range st.Slots() {
 		fmt.Printf("storetest: %v\n", sl)
 	}

@@ -25,7 +25,7 @@ func TestSDImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := head(t, out)
-	if st, _ := os.Stat(out); st.Size() != cardSize || !bytes.Equal(img[imxOffset:imxOffset+len(imx)], imx) ||
+	if st, _ := os.Stat(out); st.Size() != cfgstore.ImageSize || !bytes.Equal(img[cfgstore.IMXOffset:cfgstore.IMXOffset+len(imx)], imx) ||
 		!bytes.Equal(img[:cfgstore.BlockSize], cfgstore.MBR(cfgstore.DefaultLayout)) {
 		t.Fatal("image size, partition table or .imx wrong")
 	}
