@@ -48,6 +48,7 @@
 // current — payload blocks first, the header block last — then reads the
 // slot back and decodes it. Only then does it become current, in memory
 // and, by its higher sequence number, on the medium. Until the header's
-// last byte is down the old header's checksum or the payload's SHA-256
-// fails, so the current slot stays in force.
+// last byte is down the slot being written is not valid (the old header
+// over new payload bytes fails the SHA-256, a torn header its CRC or its
+// zero tail), so the current slot stays in force.
 package cfgstore
