@@ -208,3 +208,28 @@ func TestParseCRLFAndErrorCap(t *testing.T) {
 		t.Fatalf("got %d errors (%v), want the first %d", len(list), err, maxErrors)
 	}
 }
+
+// Numbers are decimal or 0x hex everywhere (ports, VLAN ids, ICMP types
+// and codes, protocols, limits); a lone 0 is zero, not an octal prefix.
+func TestParseNumbers(t *testing.T) {
+	rs, err := Parse("n", []byte("pass proto tcp from any port 0 to any port { 0x50, 8080 } vlan 0x10.100\n"+
+		"pass proto 0x11\npass proto icmp icmp-type 0x8 code 0 limit 0x10/s burst 20\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs.Rules[0]
+	if r.SrcPort.Ranges[0] != (PortRange{0, 0}) || r.DstPort.Ranges[0] != (PortRange{80, 80}) || r.DstPort.Ranges[1] != (PortRange{8080, 8080}) ||
+		r.VLANs[0] != (VLANSpec{Outer: 16, Inner: 100}) {
+		t.Errorf("rule 1: %+v %+v %+v", r.SrcPort, r.DstPort, r.VLANs)
+	}
+	if p := rs.Rules[1].Protos; len(p) != 1 || p[0] != 17 {
+		t.Errorf("proto 0x11: %v", p)
+	}
+	if r := rs.Rules[2]; r.ICMPType != 8 || r.ICMPCode != 0 || r.Limit.Rate != 16 || r.Limit.Burst != 20 {
+		t.Errorf("rule 3: type %d code %d limit %+v", r.ICMPType, r.ICMPCode, r.Limit)
+	}
+	_, err = Parse("n", []byte("pass proto tcp to any port 99999999999999999999999\n"))
+	if err == nil || err.Error() != "n:1:28: port 99999999999999999999999 out of range (0-65535)" {
+		t.Errorf("huge port: %v", err)
+	}
+}

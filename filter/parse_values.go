@@ -4,6 +4,7 @@
 package filter
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -47,10 +48,25 @@ func (p *parser) list(what string, item func(t token) *Error) *Error {
 	}
 }
 
+// parseNum reads a decimal number, or a hex one after 0x. Rule files are
+// read as decimal by people, so a leading 0 (octal to strconv) and Go-only
+// forms (1_000, 0b, 0o) are refused rather than given a surprising value.
 func parseNum(t token, max uint64, what string) (uint64, *Error) {
-	v, err := strconv.ParseUint(t.text, 0, 64)
+	s, base := t.text, 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s, base = s[2:], 16
+	} else if len(s) > 1 && s[0] == '0' {
+		if d := strings.TrimLeft(s, "0"); d != "" && strings.Trim(d, "0123456789") == "" {
+			return 0, errorf(t.pos, "bad %s %q: numbers are decimal without a leading 0 (write %s), or hex after 0x", what, t.text, d)
+		}
+		return 0, errorf(t.pos, "bad %s %q: numbers are decimal, or hex after 0x", what, t.text)
+	}
+	v, err := strconv.ParseUint(s, base, 64)
+	if err != nil && errors.Is(err, strconv.ErrRange) {
+		return 0, errorf(t.pos, "%s %s out of range (0-%d)", what, t.text, max)
+	}
 	if err != nil {
-		return 0, errorf(t.pos, "bad %s %q: not a number", what, t.text)
+		return 0, errorf(t.pos, "bad %s %q: not a number (numbers are decimal, or hex after 0x)", what, t.text)
 	}
 	if v > max {
 		return 0, errorf(t.pos, "%s %s out of range (0-%d)", what, t.text, max)
