@@ -2,7 +2,10 @@
 
 package filter
 
-import "testing"
+import (
+	"encoding/hex"
+	"testing"
+)
 
 type matchCase struct {
 	name   string
@@ -236,5 +239,21 @@ func TestOptionsPortNamesAndSelf(t *testing.T) {
 	}
 	if err := e.Load("o.rules", []byte("pass on lan\n")); err == nil || err.Error() != `o.rules:1:9: unknown port "lan"; known ports are inside, outside, or a number 0-3` {
 		t.Errorf("default names still known: %v", err)
+	}
+}
+
+// ether type is the type after the tags; tagged frames are matched with
+// vlan (the frame from the issue: 802.1Q VID 10, IPv4 TCP).
+func TestMatchEtherTypeBehindTags(t *testing.T) {
+	f, err := hex.DecodeString("02000000000a0200000000018100000a08004500002800010000400600000a0102030a0100010400000800000001000000005002ffff000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatch(t, "pass ether type ipv6\npass ether type ipv4 vlan *\n", []matchCase{
+		{"tagged ipv4 by inner type and vlan *", f, inLAN, Pass, 1},
+		{"untagged ipv4 not vlan *", tcp4(client, server, 1, 2, flagSYN), inLAN, Drop, -1},
+	})
+	if msg := loadError("t.rules", []byte("set default drop\npass ether type vlan\n")); msg == "" {
+		t.Error("ether type vlan loads, but can never match")
 	}
 }

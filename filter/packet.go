@@ -71,6 +71,10 @@ func be16(b []byte, off int) uint16 { return binary.BigEndian.Uint16(b[off:]) }
 func be32(b []byte, off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
 func be64(b []byte, off int) uint64 { return binary.BigEndian.Uint64(b[off:]) }
 
+// isVLANTag reports the tag protocol identifiers the decoder strips:
+// 802.1Q, 802.1ad, and the older QinQ 0x9100.
+func isVLANTag(et uint16) bool { return et == 0x8100 || et == 0x88a8 || et == 0x9100 }
+
 // decode fills p from frame. It returns false if the frame is malformed:
 // truncated, inconsistent lengths, too many tags or extension headers.
 func decode(frame []byte, p *pkt) bool {
@@ -81,7 +85,7 @@ func decode(frame []byte, p *pkt) bool {
 	copy(p.srcMAC[:], frame[6:12])
 	off := 12
 	et := be16(frame, off)
-	for et == 0x8100 || et == 0x88a8 || et == 0x9100 {
+	for isVLANTag(et) {
 		if p.ntags == maxVLANTags || len(frame) < off+6 {
 			return false
 		}

@@ -115,18 +115,22 @@ func (p *parser) ether(r *Rule, once func(token, string) *Error) *Error {
 			return err
 		}
 		return p.list("an EtherType (ipv4, ipv6, arp, or a number like 0x88cc)", func(t token) *Error {
-			if v, ok := etherTypeNames[t.text]; ok {
-				r.EthType = append(r.EthType, v)
-				return nil
+			v, named := etherTypeNames[t.text]
+			if !named {
+				n, err := parseNum(t, 0xffff, "EtherType")
+				if err != nil {
+					return err
+				}
+				if n < 0x600 {
+					return errorf(t.pos, "EtherType %s is below 0x0600, so it is a length, not a type", t.text)
+				}
+				v = uint16(n)
 			}
-			v, err := parseNum(t, 0xffff, "EtherType")
-			if err != nil {
-				return err
+			if isVLANTag(v) {
+				// The decoder strips tags, so the rule could never match.
+				return errorf(t.pos, "ether type %s is a VLAN tag, and ether type is the type after the tags; match tags with vlan (vlan 10, or vlan * for any tagged frame)", t.text)
 			}
-			if v < 0x600 {
-				return errorf(t.pos, "EtherType %s is below 0x0600, so it is a length, not a type", t.text)
-			}
-			r.EthType = append(r.EthType, uint16(v))
+			r.EthType = append(r.EthType, v)
 			return nil
 		})
 	case "src", "dst":
