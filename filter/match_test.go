@@ -257,3 +257,26 @@ func TestMatchEtherTypeBehindTags(t *testing.T) {
 		t.Error("ether type vlan loads, but can never match")
 	}
 }
+
+// A tag with VID 0 carries only a priority (802.1Q null VLAN ID): the
+// frame counts as untagged for vlan and for states, and as carrying the
+// other tag if there is one. It still counts towards the two-tag limit.
+func TestMatchPriorityTagged(t *testing.T) {
+	u := udp4(client, server, 1, 53)
+	runMatch(t, "pass vlan none proto udp\npass vlan 20\n", []matchCase{
+		{"priority tag is untagged", tag(u, 0x8100, 0xa000), inLAN, Pass, 0},
+		{"untagged", u, inLAN, Pass, 0},
+		{"VID 10", tag(u, 0x8100, 10), inLAN, Drop, -1},
+		{"outer VID 0, inner 20", tag(tag(u, 0x8100, 20), 0x88a8, 0), inLAN, Pass, 1},
+		{"outer 20, inner VID 0", tag(tag(u, 0x8100, 0x2000), 0x88a8, 20), inLAN, Pass, 1},
+		{"third tag header malformed", tag(tag(tag(u, 0x8100, 0), 0x8100, 0), 0x88a8, 20), inLAN, Drop, -1},
+	})
+	// One flow: the reply comes back priority-tagged and meets the state.
+	e := newEngine(t, "pass out proto udp keep state\n", Options{})
+	if v := e.Decide(u, Meta{Dir: Out, Now: 1}); v.Action != Pass {
+		t.Fatalf("first packet %v", v)
+	}
+	if v := e.Decide(tag(udp4(server, client, 53, 1), 0x8100, 0x6000), Meta{Dir: In, Now: 2}); v.Action != Pass || !v.State {
+		t.Errorf("priority-tagged reply %v, want passed by the state", v)
+	}
+}

@@ -39,7 +39,7 @@ type pkt struct {
 	dir  Dir
 
 	dstMAC, srcMAC [6]byte
-	ntags          uint8
+	ntags          uint8 // tags with a VLAN id (priority-only tags not counted)
 	vlan           [maxVLANTags]uint16
 	etype          uint16 // after the tags; 0 for 802.3 length frames
 
@@ -85,12 +85,16 @@ func decode(frame []byte, p *pkt) bool {
 	copy(p.srcMAC[:], frame[6:12])
 	off := 12
 	et := be16(frame, off)
-	for isVLANTag(et) {
-		if p.ntags == maxVLANTags || len(frame) < off+6 {
+	for tags := 0; isVLANTag(et); tags++ {
+		if tags == maxVLANTags || len(frame) < off+6 {
 			return false
 		}
-		p.vlan[p.ntags] = be16(frame, off+2) & 0x0fff
-		p.ntags++
+		// VID 0 carries a priority only (802.1Q null VLAN ID): such a
+		// frame belongs to the untagged segment, as a bridge sees it.
+		if vid := be16(frame, off+2) & 0x0fff; vid != 0 {
+			p.vlan[p.ntags] = vid
+			p.ntags++
+		}
 		off += 4
 		et = be16(frame, off)
 	}

@@ -75,7 +75,7 @@ func parseNum(t token, max uint64, what string) (uint64, *Error) {
 }
 
 func (p *parser) vlans(r *Rule) *Error {
-	return p.list("a VLAN id (0-4094), outer.inner, or none", func(t token) *Error {
+	return p.list("a VLAN id (1-4094), outer.inner, or none", func(t token) *Error {
 		if t.text == "none" {
 			r.VLANs = append(r.VLANs, VLANSpec{Untagged: true, Outer: -1, Inner: -1})
 			return nil
@@ -92,6 +92,9 @@ func (p *parser) vlans(r *Rule) *Error {
 			n, err := parseNum(token{text: s, pos: t.pos}, 4094, "VLAN id")
 			if err != nil {
 				return err
+			}
+			if n == 0 {
+				return errorf(t.pos, "VLAN id 0 marks priority-tagged frames, which count as untagged; write vlan none")
 			}
 			if i == 0 {
 				v.Outer = int(n)
