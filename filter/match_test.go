@@ -3,6 +3,7 @@
 package filter
 
 import (
+	"bytes"
 	"encoding/hex"
 	"testing"
 )
@@ -145,7 +146,6 @@ func TestMatchIPv4OptionsAndIPv6Extensions(t *testing.T) {
 func TestMalformedFrames(t *testing.T) {
 	good := tcp4("1.1.1.1", "2.2.2.2", 1, 22, flagSYN)
 	v6 := tcp6("2001:db8::1", "2001:db8::2", 1, 22, flagSYN)
-	mut := func(b []byte, f func([]byte)) []byte { c := append([]byte{}, b...); f(c); return c }
 	many := make([]ext, 9)
 	for i := range many {
 		many[i] = ext{typ: 60, body: make([]byte, 6)}
@@ -278,5 +278,54 @@ func TestMatchPriorityTagged(t *testing.T) {
 	}
 	if v := e.Decide(tag(udp4(server, client, 53, 1), 0x8100, 0x6000), Meta{Dir: In, Now: 2}); v.Action != Pass || !v.State {
 		t.Errorf("priority-tagged reply %v, want passed by the state", v)
+	}
+}
+
+// AH is walked the same way in IPv4 and IPv6 (RFC 4302 2.2): rules see
+// the protocol behind it, within the same bounds.
+func TestMatchAH(t *testing.T) {
+	seg := tcpSeg{sport: 1, dport: 22, flags: flagSYN, wscale: -1}.bytes()
+	v4 := func(l4 ...[]byte) []byte {
+		return ether(etIPv4, ipv4(client, server, protoAH, bytes.Join(l4, nil), ip4opt{}))
+	}
+	v6 := func(l4 []byte, exts ...ext) []byte {
+		return ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, l4, exts...))
+	}
+	ah6 := func(n int) ext { return ext{typ: protoAH, body: make([]byte, n-2)} }
+	runMatch(t, "pass proto tcp to any port 22\n", []matchCase{
+		{"ipv4 AH then tcp", v4(ahHeader(protoTCP, 24), seg), inLAN, Pass, 0},
+		{"ipv4 AH of 20 bytes", v4(ahHeader(protoTCP, 20), seg), inLAN, Pass, 0},
+		{"ipv4 two AH", v4(ahHeader(protoAH, 12), ahHeader(protoTCP, 16), seg), inLAN, Pass, 0},
+		{"ipv6 AH then tcp", v6(seg, ah6(24)), inLAN, Pass, 0},
+		{"ipv6 two AH", v6(seg, ah6(16), ah6(24)), inLAN, Pass, 0},
+	})
+	nine4 := [][]byte{}
+	for i := 0; i < 9; i++ {
+		nine4 = append(nine4, ahHeader(protoAH, 12))
+	}
+	nine4[8][0] = protoTCP
+	nine6 := make([]ext, 9)
+	for i := range nine6 {
+		nine6[i] = ah6(16)
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"ipv4 AH shorter than its fixed fields", v4(ahHeader(protoTCP, 8), seg)},
+		{"ipv6 AH shorter than its fixed fields", v6(seg, ah6(8))},
+		{"ipv4 AH beyond the packet", mut(v4(ahHeader(protoTCP, 24), seg), func(b []byte) { b[14+21] = 200 })},
+		{"ipv6 AH beyond the packet", mut(v6(seg, ah6(24)), func(b []byte) { b[14+41] = 200 })},
+		{"ipv6 AH not a multiple of 8 octets", v6(seg, ah6(20))},
+		{"ipv4 nine AH", v4(append(nine4, seg)...)},
+		{"ipv6 nine AH", v6(seg, nine6...)},
+		{"ipv4 AH then a cut tcp header", v4(ahHeader(protoTCP, 24), seg[:16])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, "set default pass\n", Options{})
+			if v := e.Decide(tc.frame, inLAN); v.Action != Drop || v.Reason != ReasonMalformed {
+				t.Errorf("got %v (%v), want drop (malformed)", v.Action, v.Reason)
+			}
+		})
 	}
 }

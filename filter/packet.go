@@ -26,10 +26,10 @@ const (
 	etIPv6 = 0x86dd
 	etARP  = 0x0806
 
-	maxVLANTags  = 2 // 802.1Q plus one outer QinQ tag
-	maxIPv6Ext   = 8 // extension headers walked before giving up
-	noWindScale  = 0xff
-	maxWindScale = 14 // RFC 7323 2.3
+	maxVLANTags   = 2 // 802.1Q plus one outer QinQ tag
+	maxExtHeaders = 8 // IPv6 extension headers, or IPv4 AH headers, walked before giving up
+	noWindScale   = 0xff
+	maxWindScale  = 14 // RFC 7323 2.3
 )
 
 // pkt is what the matcher and conntrack see of a frame. It has no slices
@@ -48,6 +48,13 @@ type pkt struct {
 	src, dst addr
 	frag     fragKind
 	fragID   uint32
+	// fragProto is the protocol field every fragment of the datagram
+	// carries (IPv4 header, or the IPv6 fragment header's next header);
+	// proto is what lies behind AH and extension headers, in a first
+	// fragment only.
+	fragProto uint8
+	fragOff   uint16 // byte offset of a later fragment
+	hdrEnd    uint16 // a first fragment: where the headers judged end, from fragOff 0
 
 	hasPorts     bool // TCP, UDP or SCTP: sport/dport valid
 	sport, dport uint16
@@ -133,6 +140,7 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 	p.dst = addr{lo: uint64(be32(b, 16))}
 	p.l3end = off + total
 	p.l4off = off + ihl
+	p.fragProto = p.proto
 	ff := be16(b, 6)
 	fragOff := int(ff&0x1fff) * 8
 	more := ff&0x2000 != 0
@@ -143,6 +151,7 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		p.fragID = uint32(be16(b, 4))
 		if fragOff != 0 {
 			p.frag = fragLater
+			p.fragOff = uint16(fragOff)
 			// A later fragment that overlaps the TCP header could rewrite
 			// the flags or ports the first fragment was judged on
 			// (RFC 1858 3.2).
@@ -153,7 +162,33 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		}
 		p.frag = fragFirst
 	}
-	return decodeL4(b[ihl:], p)
+	pos := ihl
+	for n := 0; p.proto == protoAH; n++ {
+		next, end, ok := skipAH(b, pos, 4)
+		if !ok || n == maxExtHeaders {
+			return false
+		}
+		p.proto, pos = next, end
+	}
+	p.l4off = off + pos
+	hl, ok := decodeL4(b[pos:], p)
+	p.hdrEnd = uint16(pos - ihl + hl)
+	return ok
+}
+
+// skipAH returns the protocol after the AH header at b[pos:] and where
+// it ends. RFC 4302 2.2: the length counts 4-octet units minus 2, the 12
+// octets of fixed fields come first, and in IPv6 the header is a multiple
+// of 8 octets.
+func skipAH(b []byte, pos int, family uint8) (next uint8, end int, ok bool) {
+	if len(b) < pos+12 {
+		return 0, 0, false
+	}
+	end = pos + (int(b[pos+1])+2)*4
+	if end-pos < 12 || family == 6 && (end-pos)%8 != 0 || end > len(b) {
+		return 0, 0, false
+	}
+	return b[pos], end, true
 }
 
 // checkIPv4Options walks the options (RFC 791 3.1): every length must stay
@@ -204,9 +239,10 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 	p.l3end = off + len(b)
 	nh := b[6]
 	pos := 40
+	fragStart := 40 // where the fragmentable part begins
 	sawFrag := false
 	for n := 0; ; n++ {
-		if n > maxIPv6Ext {
+		if n > maxExtHeaders {
 			return false
 		}
 		switch {
@@ -229,16 +265,12 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 			}
 			nh = next
 			continue
-		case nh == 51: // AH: length in 4-octet units - 2 (RFC 4302 2.2)
-			if len(b) < pos+8 {
+		case nh == protoAH:
+			next, end, ok := skipAH(b, pos, 6)
+			if !ok {
 				return false
 			}
-			next := b[pos]
-			pos += (int(b[pos+1]) + 2) * 4
-			if pos > len(b) {
-				return false
-			}
-			nh = next
+			nh, pos = next, end
 			continue
 		case nh == 44: // fragment header (RFC 8200 4.5)
 			if sawFrag || len(b) < pos+8 {
@@ -254,9 +286,10 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 			if fo>>3 == 0 && !more {
 				continue // atomic fragment: a whole packet (RFC 6946)
 			}
-			p.fragID = id
+			p.fragID, p.fragProto, fragStart = id, nh, pos
 			if fo>>3 != 0 {
 				p.frag = fragLater
+				p.fragOff = fo &^ 7
 				p.proto = nh
 				p.l4off = off + pos
 				return true
@@ -271,20 +304,23 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 	if nh == 59 { // no next header
 		return true
 	}
-	return decodeL4(b[pos:], p)
+	hl, ok := decodeL4(b[pos:], p)
+	p.hdrEnd = uint16(pos - fragStart + hl)
+	return ok
 }
 
-// decodeL4 reads the transport header. A first fragment must hold the
-// whole header, else the rules could not judge it (RFC 7112 for IPv6).
-func decodeL4(b []byte, p *pkt) bool {
+// decodeL4 reads the transport header and returns its length (0 for
+// protocols without one here). A first fragment must hold the whole
+// header, else the rules could not judge it (RFC 7112 for IPv6).
+func decodeL4(b []byte, p *pkt) (int, bool) {
 	switch p.proto {
 	case protoTCP:
 		if len(b) < 20 {
-			return false
+			return 0, false
 		}
 		doff := int(b[12]>>4) * 4
 		if doff < 20 || doff > len(b) {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
@@ -296,36 +332,40 @@ func decodeL4(b []byte, p *pkt) bool {
 		if p.tcpFlags&flagSYN != 0 {
 			p.wscale = tcpWindowScale(b[20:doff])
 		}
+		return doff, true
 	case protoUDP:
 		if len(b) < 8 {
-			return false
+			return 0, false
 		}
 		ulen := int(be16(b, 4))
 		if ulen < 8 || (p.frag == fragNone && ulen > len(b)) {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
+		return 8, true
 	case 132: // SCTP common header (RFC 9260 3.1)
 		if len(b) < 12 {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
+		return 12, true
 	case protoICMP, protoICMP6:
 		if (p.proto == protoICMP) != (p.family == 4) {
-			return true // ICMP in IPv6 or ICMPv6 in IPv4: just a protocol number
+			return 0, true // ICMP in IPv6 or ICMPv6 in IPv4: just a protocol number
 		}
 		if len(b) < 8 {
-			return false
+			return 0, false
 		}
 		p.hasICMP = true
 		p.icmpType, p.icmpCode = b[0], b[1]
 		if isEcho(p.family, p.icmpType) {
 			p.icmpID = be16(b, 4)
 		}
+		return 8, true
 	}
-	return true
+	return 0, true
 }
 
 // tcpWindowScale walks TCP options for the window scale (RFC 7323 2.2).

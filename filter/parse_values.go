@@ -175,10 +175,17 @@ func parseMAC(s string, m *[6]byte) bool {
 }
 
 func (p *parser) protos(r *Rule) *Error {
+	add := func(t token, v uint8) *Error {
+		if v == protoAH {
+			// The decoder walks AH, so p.proto is never 51.
+			return errorf(t.pos, "proto %s never matches: AH headers are skipped and rules see the protocol behind them (proto tcp matches TCP in AH)", t.text)
+		}
+		r.Protos = append(r.Protos, v)
+		return nil
+	}
 	return p.list("a protocol (tcp, udp, icmp, icmp6, or a number)", func(t token) *Error {
 		if v, ok := protoNames[t.text]; ok {
-			r.Protos = append(r.Protos, v)
-			return nil
+			return add(t, v)
 		}
 		if t.text == "" || t.text[0] < '0' || t.text[0] > '9' {
 			return errorf(t.pos, "unknown protocol %q; expected tcp, udp, icmp, icmp6, or a number 0-255", t.text)
@@ -187,8 +194,7 @@ func (p *parser) protos(r *Rule) *Error {
 		if err != nil {
 			return err
 		}
-		r.Protos = append(r.Protos, uint8(v))
-		return nil
+		return add(t, uint8(v))
 	})
 }
 
