@@ -329,3 +329,74 @@ func TestMatchAH(t *testing.T) {
 		})
 	}
 }
+
+// A negated address, list or table applies within the address families
+// of its entries: ! 10.0.0.0/8 is every other IPv4 address and no IPv6
+// one. A set with no entries excludes nothing, in both families.
+func TestMatchNegationFamily(t *testing.T) {
+	rules := `set self { 192.0.2.1, 2001:db8::1 }
+table <mixed> { 10.0.0.0/8, 2001:db8:bad::/48 }
+table <v6> { 2001:db8:bad::/48 }
+table <empty> { }
+pass proto udp to ! 10.0.0.0/8 port 1
+pass proto udp to ! { 10.0.0.0/8, 192.168.0.0/16 } port 2
+pass proto udp to ! <mixed> port 3
+pass proto udp to ! self port 4
+pass proto udp to ! <v6> port 5
+pass proto udp to ! <empty> port 6
+pass inet6 proto udp to ! <mixed> port 7
+pass proto udp from ! { 10.0.0.0/8, 2001:db8::/32 } port 8
+`
+	v4 := func(dst string, port uint16) []byte { return udp4(client, dst, 9, port) }
+	v6 := func(dst string, port uint16) []byte { return udp6("2001:db8::9", dst, 9, port) }
+	runMatch(t, rules, []matchCase{
+		{"single: other v4", v4("8.8.8.8", 1), inLAN, Pass, 0},
+		{"single: excluded v4", v4("10.1.1.1", 1), inLAN, Drop, -1},
+		{"single: v6 is not its family", v6("2001:db8::5", 1), inLAN, Drop, -1},
+		{"list: other v4", v4("8.8.8.8", 2), inLAN, Pass, 1},
+		{"list: excluded v4", v4("192.168.1.1", 2), inLAN, Drop, -1},
+		{"list: v6 is not its family", v6("2001:db8::5", 2), inLAN, Drop, -1},
+		{"mixed table: other v4", v4("8.8.8.8", 3), inLAN, Pass, 2},
+		{"mixed table: excluded v4", v4("10.2.3.4", 3), inLAN, Drop, -1},
+		{"mixed table: other v6", v6("2001:db9::1", 3), inLAN, Pass, 2},
+		{"mixed table: excluded v6", v6("2001:db8:bad::1", 3), inLAN, Drop, -1},
+		{"self: other v4", v4("192.0.2.2", 4), inLAN, Pass, 3},
+		{"self: v4 self", v4("192.0.2.1", 4), inLAN, Drop, -1},
+		{"self: other v6", v6("2001:db8::2", 4), inLAN, Pass, 3},
+		{"self: v6 self", v6("2001:db8::1", 4), inLAN, Drop, -1},
+		{"v6 table: v4 is not its family", v4("8.8.8.8", 5), inLAN, Drop, -1},
+		{"v6 table: other v6", v6("2001:db8::5", 5), inLAN, Pass, 4},
+		{"empty table: v4", v4("8.8.8.8", 6), inLAN, Pass, 5},
+		{"empty table: v6", v6("2001:db8::5", 6), inLAN, Pass, 5},
+		{"inet6 with mixed table: other v6", v6("2001:db9::1", 7), inLAN, Pass, 6},
+		{"inet6 with mixed table: v4", v4("8.8.8.8", 7), inLAN, Drop, -1},
+		{"from list of both: other v4", udp4("8.8.8.8", server, 8, 8), inLAN, Pass, 7},
+		{"from list of both: excluded v6", udp6("2001:db8::9", "2001:db8::5", 8, 8), inLAN, Drop, -1},
+		{"from list of both: other v6", udp6("2001:db9::9", "2001:db8::5", 8, 8), inLAN, Pass, 7},
+	})
+	// self with IPv4 addresses only: ! self says nothing about IPv6.
+	runMatch(t, "set self { 192.0.2.1 }\npass proto udp to ! self\n", []matchCase{
+		{"v4-only self: other v4", v4("192.0.2.2", 1), inLAN, Pass, 0},
+		{"v4-only self: v6", v6("2001:db8::2", 1), inLAN, Drop, -1},
+	})
+}
+
+// Rules that a family rule makes partial still load, and the ones that
+// stay possible are not refused.
+func TestNegationFamilyLoads(t *testing.T) {
+	for _, src := range []string{
+		"pass to ! { 10.0.0.0/8, 2001:db8::/32 }",
+		"table <m> { 10.0.0.0/8, 2001:db8::/32 }\npass inet from ! <m>",
+		"table <e> { }\npass from ! <e>",
+		"table <e> { }\npass from <e> to 2001:db8::1", // an empty table is a placeholder
+		"pass inet6 to ! self",                        // self depends on Options.Self
+		"pass ether type { arp, ipv4 } from 10.0.0.1",
+		"pass from ! { 0.0.0.0/0, 2001:db8::/32 }",
+		"pass proto { icmp, icmp6 } to 2001:db8::1",
+		"pass from 10.0.0.0/8 to { 192.0.2.1, 2001:db8::1 }",
+	} {
+		if msg := loadError("ok.rules", []byte(src+"\n")); msg != "" {
+			t.Errorf("%q: %s", src, msg)
+		}
+	}
+}

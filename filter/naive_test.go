@@ -67,28 +67,38 @@ func (n *naiveMatcher) decide(frame []byte, m Meta) Action {
 	return n.rs.Default
 }
 
-// addrIn scans the spec's prefixes, its tables and self, stopping at the
-// first hit.
+// addrIn scans the spec's prefixes, its tables and self. A negated spec
+// matches only addresses of a family it has entries of (any family if it
+// has none).
 func (n *naiveMatcher) addrIn(as *AddrSpec, a netip.Addr) bool {
-	return n.addrHit(as, a) != as.Not
+	hit := n.anyPrefix(as, func(pf netip.Prefix) bool { return pf.Contains(a) })
+	if !as.Not {
+		return hit
+	}
+	fam := func(v4 bool) bool {
+		return n.anyPrefix(as, func(pf netip.Prefix) bool { return pf.Addr().Is4() == v4 })
+	}
+	return !hit && (fam(a.Is4()) || !fam(true) && !fam(false))
 }
 
-func (n *naiveMatcher) addrHit(as *AddrSpec, a netip.Addr) bool {
+// anyPrefix reports whether f holds for one of the spec's prefixes,
+// stopping at the first.
+func (n *naiveMatcher) anyPrefix(as *AddrSpec, f func(netip.Prefix) bool) bool {
 	for _, pf := range as.Prefixes {
-		if pf.Contains(a) {
+		if f(pf) {
 			return true
 		}
 	}
 	for _, t := range as.Tables {
 		for _, pf := range n.rs.Tables[t].Prefixes {
-			if pf.Contains(a) {
+			if f(pf) {
 				return true
 			}
 		}
 	}
 	if as.Self {
 		for _, pf := range n.self {
-			if pf.Contains(a) {
+			if f(pf) {
 				return true
 			}
 		}
