@@ -140,6 +140,18 @@ func (s *addrSet) contains(family uint8, a addr) bool {
 
 func (s *addrSet) empty() bool { return len(s.v4) == 0 && len(s.v6) == 0 }
 
+// families returns the address families s has addresses of.
+func (s *addrSet) families() famSet {
+	var f famSet
+	if len(s.v4) > 0 {
+		f |= fam4
+	}
+	if len(s.v6) > 0 {
+		f |= fam6
+	}
+	return f
+}
+
 // complementWithin is the negation of s: the addresses outside s, in each
 // family s has addresses of. ! 10.0.0.0/8 is every other IPv4 address and
 // no IPv6 one, as a pf rule's addresses fix its family. An empty s has no

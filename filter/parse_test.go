@@ -137,8 +137,8 @@ func TestParseRules(t *testing.T) {
 		}},
 		{"family", "pass inet6", func(r *Rule) bool { return r.Family == 6 }},
 		{"proto list", "pass proto { tcp, udp, 47 }", func(r *Rule) bool { return reflect.DeepEqual(r.Protos, []uint8{6, 17, 47}) }},
-		{"from cidr to host", "pass from 10.0.0.0/8 to 2001:db8::1", func(r *Rule) bool {
-			return reflect.DeepEqual(r.From.Prefixes, mustPrefixes("10.0.0.0/8")) && reflect.DeepEqual(r.To.Prefixes, mustPrefixes("2001:db8::1/128"))
+		{"from cidr to hosts", "pass from 10.0.0.0/8 to { 192.0.2.1, 2001:db8::1 }", func(r *Rule) bool {
+			return reflect.DeepEqual(r.From.Prefixes, mustPrefixes("10.0.0.0/8")) && reflect.DeepEqual(r.To.Prefixes, mustPrefixes("192.0.2.1/32", "2001:db8::1/128"))
 		}},
 		{"negated list with table and self", "table <t> { 1.2.3.4 }\npass to ! { <t>, self, 10.0.0.0/8 }", func(r *Rule) bool {
 			return r.To.Not && r.To.Self && reflect.DeepEqual(r.To.Tables, []string{"t"}) && len(r.To.Prefixes) == 1
