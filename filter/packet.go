@@ -48,10 +48,8 @@ type pkt struct {
 	src, dst addr
 	frag     fragKind
 	fragID   uint32
-	// fragProto is the protocol field every fragment of the datagram
-	// carries (IPv4 header, or the IPv6 fragment header's next header);
-	// proto is what lies behind AH and extension headers, in a first
-	// fragment only.
+	// fragProto is the protocol field all fragments carry (IPv4 header,
+	// IPv6 fragment header); proto is what follows AH, in the first only.
 	fragProto uint8
 	fragOff   uint16 // byte offset of a later fragment
 	hdrEnd    uint16 // a first fragment: where the headers judged end, from fragOff 0
