@@ -11,14 +11,32 @@ import (
 )
 
 type naiveMatcher struct {
-	rs    *Ruleset
-	ports map[string]uint8
-	self  []netip.Prefix
+	rs       *Ruleset
+	ports    map[string]uint8
+	from, to [][]netip.Prefix // per rule: the spec's prefixes, tables and self, in a list
 }
 
 func newNaive(rs *Ruleset, opts Options) *naiveMatcher {
 	opts = opts.withDefaults()
-	return &naiveMatcher{rs: rs, ports: opts.PortNames, self: append(append([]netip.Prefix(nil), rs.Self...), opts.Self...)}
+	n := &naiveMatcher{rs: rs, ports: opts.PortNames}
+	self := append(append([]netip.Prefix(nil), rs.Self...), opts.Self...)
+	flat := func(as *AddrSpec) []netip.Prefix {
+		if as == nil {
+			return nil
+		}
+		l := append([]netip.Prefix(nil), as.Prefixes...)
+		for _, t := range as.Tables {
+			l = append(l, rs.Tables[t].Prefixes...)
+		}
+		if as.Self {
+			l = append(l, self...)
+		}
+		return l
+	}
+	for _, r := range rs.Rules {
+		n.from, n.to = append(n.from, flat(r.From)), append(n.to, flat(r.To))
+	}
+	return n
 }
 
 func (p *pkt) netipSrc() netip.Addr { return toNetip(p.family, p.src) }
@@ -44,7 +62,7 @@ func (n *naiveMatcher) match(p *pkt) int {
 		src, dst = p.netipSrc(), p.netipDst()
 	}
 	for i, r := range n.rs.Rules {
-		if n.rule(r, p, src, dst) {
+		if n.rule(i, r, p, src, dst) {
 			return i
 		}
 	}
@@ -67,43 +85,26 @@ func (n *naiveMatcher) decide(frame []byte, m Meta) Action {
 	return n.rs.Default
 }
 
-// addrIn scans the spec's prefixes, its tables and self. A negated spec
-// matches only addresses of a family it has entries of (any family if it
-// has none).
-func (n *naiveMatcher) addrIn(as *AddrSpec, a netip.Addr) bool {
-	hit := n.anyPrefix(as, func(pf netip.Prefix) bool { return pf.Contains(a) })
-	if !as.Not {
-		return hit
+// addrIn scans the spec's prefixes (its list, tables and self) in turn,
+// stopping at the first hit. A negated spec matches only addresses of a
+// family it has entries of (any family if it has none).
+func addrIn(as *AddrSpec, list []netip.Prefix, a netip.Addr) bool {
+	hit := false
+	for _, pf := range list {
+		if pf.Contains(a) {
+			hit = true
+			break
+		}
 	}
-	fam := func(v4 bool) bool {
-		return n.anyPrefix(as, func(pf netip.Prefix) bool { return pf.Addr().Is4() == v4 })
+	if !as.Not || hit {
+		return hit != as.Not
 	}
-	return !hit && (fam(a.Is4()) || !fam(true) && !fam(false))
-}
-
-// anyPrefix reports whether f holds for one of the spec's prefixes,
-// stopping at the first.
-func (n *naiveMatcher) anyPrefix(as *AddrSpec, f func(netip.Prefix) bool) bool {
-	for _, pf := range as.Prefixes {
-		if f(pf) {
+	for _, pf := range list {
+		if pf.Addr().Is4() == a.Is4() {
 			return true
 		}
 	}
-	for _, t := range as.Tables {
-		for _, pf := range n.rs.Tables[t].Prefixes {
-			if f(pf) {
-				return true
-			}
-		}
-	}
-	if as.Self {
-		for _, pf := range n.self {
-			if f(pf) {
-				return true
-			}
-		}
-	}
-	return false
+	return len(list) == 0
 }
 
 func portIn(ps *PortSpec, v uint16) bool {
@@ -114,7 +115,7 @@ func portIn(ps *PortSpec, v uint16) bool {
 	return in != ps.Not
 }
 
-func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
+func (n *naiveMatcher) rule(i int, r *Rule, p *pkt, src, dst netip.Addr) bool {
 	if r.Dir != DirAny && r.Dir != p.dir {
 		return false
 	}
@@ -173,10 +174,10 @@ func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
 			return false
 		}
 	}
-	if r.From != nil && !r.From.Any && !n.addrIn(r.From, src) {
+	if r.From != nil && !r.From.Any && !addrIn(r.From, n.from[i], src) {
 		return false
 	}
-	if r.To != nil && !r.To.Any && !n.addrIn(r.To, dst) {
+	if r.To != nil && !r.To.Any && !addrIn(r.To, n.to[i], dst) {
 		return false
 	}
 	if r.SrcPort != nil && (!p.hasPorts || !portIn(r.SrcPort, p.sport)) {
