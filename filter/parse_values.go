@@ -89,12 +89,15 @@ func (p *parser) vlans(r *Rule) *Error {
 			if s == "*" {
 				continue
 			}
-			n, err := parseNum(token{text: s, pos: t.pos}, 4094, "VLAN id")
+			n, err := parseNum(token{text: s, pos: t.pos}, 0xffff, "VLAN id")
 			if err != nil {
 				return err
 			}
 			if n == 0 {
 				return errorf(t.pos, "VLAN id 0 marks priority-tagged frames, which count as untagged; write vlan none")
+			}
+			if n > 4094 {
+				return errorf(t.pos, "VLAN id %s out of range (1-4094)", s)
 			}
 			if i == 0 {
 				v.Outer = int(n)
