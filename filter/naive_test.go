@@ -13,28 +13,28 @@ import (
 type naiveMatcher struct {
 	rs       *Ruleset
 	ports    map[string]uint8
-	from, to [][]netip.Prefix // per rule: the spec's prefixes, tables and self, in a list
+	from, to [][][]netip.Prefix // per rule: the spec's own prefixes, its tables', self
 }
 
 func newNaive(rs *Ruleset, opts Options) *naiveMatcher {
 	opts = opts.withDefaults()
 	n := &naiveMatcher{rs: rs, ports: opts.PortNames}
 	self := append(append([]netip.Prefix(nil), rs.Self...), opts.Self...)
-	flat := func(as *AddrSpec) []netip.Prefix {
+	lists := func(as *AddrSpec) [][]netip.Prefix {
 		if as == nil {
 			return nil
 		}
-		l := append([]netip.Prefix(nil), as.Prefixes...)
+		l := [][]netip.Prefix{as.Prefixes}
 		for _, t := range as.Tables {
-			l = append(l, rs.Tables[t].Prefixes...)
+			l = append(l, rs.Tables[t].Prefixes)
 		}
 		if as.Self {
-			l = append(l, self...)
+			l = append(l, self)
 		}
 		return l
 	}
 	for _, r := range rs.Rules {
-		n.from, n.to = append(n.from, flat(r.From)), append(n.to, flat(r.To))
+		n.from, n.to = append(n.from, lists(r.From)), append(n.to, lists(r.To))
 	}
 	return n
 }
@@ -85,26 +85,22 @@ func (n *naiveMatcher) decide(frame []byte, m Meta) Action {
 	return n.rs.Default
 }
 
-// addrIn scans the spec's prefixes (its list, tables and self) in turn,
+// addrIn scans the spec's prefixes (its own, its tables', self) in turn,
 // stopping at the first hit. A negated spec matches only addresses of a
 // family it has entries of (any family if it has none).
-func addrIn(as *AddrSpec, list []netip.Prefix, a netip.Addr) bool {
-	hit := false
-	for _, pf := range list {
-		if pf.Contains(a) {
-			hit = true
-			break
+func addrIn(as *AddrSpec, lists [][]netip.Prefix, a netip.Addr) bool {
+	fam, none := false, true
+	for _, l := range lists {
+		for _, pf := range l {
+			if pf.Contains(a) {
+				return !as.Not
+			}
+			if as.Not {
+				fam, none = fam || pf.Addr().Is4() == a.Is4(), false
+			}
 		}
 	}
-	if !as.Not || hit {
-		return hit != as.Not
-	}
-	for _, pf := range list {
-		if pf.Addr().Is4() == a.Is4() {
-			return true
-		}
-	}
-	return len(list) == 0
+	return as.Not && (fam || none)
 }
 
 func portIn(ps *PortSpec, v uint16) bool {
