@@ -77,7 +77,7 @@ func TestMk2LANBootsAndAnswers(t *testing.T) {
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Ports) != 1 || st.Ports[0].Name != "lan" || !st.Ports[0].Link {
+	if len(st.Ports) != 1 || st.Ports[0].Name != "lan" || !st.Ports[0].Link.Up {
 		t.Errorf("/status ports %+v, want one port lan with its link up", st.Ports)
 	}
 }

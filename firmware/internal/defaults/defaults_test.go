@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/fosbury-net/fosbury/cfgstore"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/netstack"
 )
@@ -20,6 +21,10 @@ func TestEmbeddedConfig(t *testing.T) {
 		t.Fatalf("config %+v lacks the lan port or HTTP", cfg)
 	}
 	if err := filter.NewEngine(filter.Options{}).Load("fosbury.rules", Rules); err != nil {
+		t.Fatal(err)
+	}
+	// What imgtool puts on a card and the firmware falls back to.
+	if err := cfgstore.Validate(Files()); err != nil {
 		t.Fatal(err)
 	}
 }
