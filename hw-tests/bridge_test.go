@@ -71,6 +71,9 @@ func (b *bridge) stop() {
 			h.Close()
 		}
 	}
+	if b.monitor != "" {
+		os.RemoveAll(filepath.Dir(b.monitor))
+	}
 	b.err = errors.New("the bridge boot was stopped for another one")
 }
 
