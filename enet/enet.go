@@ -78,6 +78,10 @@ type Options struct {
 	// issued before every RDAR/TDAR write so descriptor stores reach memory
 	// before the uDMA is woken. Nil only where memory is coherent (host).
 	DoorbellBarrier func()
+	// Probe delivers liveness probes (health.Probe.C): the poll loop calls
+	// each function received on its own goroutine, while idle and between
+	// the passes of a drain. Nil: never probed.
+	Probe <-chan func()
 }
 
 // MAC is one ENET instance.

@@ -78,6 +78,11 @@ func (m *MAC) Drain() int {
 	passes := 1
 	for m.Poll() {
 		passes++
+		select { // a long drain is progress: answer between passes
+		case f := <-m.opts.Probe:
+			f()
+		default:
+		}
 		runtime.Gosched()
 	}
 	m.unmask()
@@ -103,6 +108,8 @@ func (m *MAC) Run(stop <-chan struct{}, linkEvery time.Duration) {
 			m.Drain()
 		case <-tick:
 			m.PollLink() // errors are counted by MDIO; the link keeps its last state
+		case f := <-m.opts.Probe:
+			f()
 		}
 	}
 }
@@ -128,6 +135,8 @@ func (m *MAC) RunPolled(stop <-chan struct{}, every, linkEvery time.Duration) {
 			m.Drain()
 		case <-link:
 			m.PollLink()
+		case f := <-m.opts.Probe:
+			f()
 		}
 	}
 }

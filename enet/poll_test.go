@@ -217,3 +217,43 @@ func TestRunPolledDrainsWithoutInterrupts(t *testing.T) {
 		t.Errorf("%+v", s)
 	}
 }
+
+// TestRunAnswersProbes: an idle loop answers a liveness probe from its
+// select; a long drain answers between its passes, not only at the end.
+func TestRunAnswersProbes(t *testing.T) {
+	probe := make(chan func(), 1)
+	m, f, _ := newTestMAC(t, func(o *Options) { o.Budget = 1; o.Probe = probe })
+	rx := &fakeRX{base: 0x1000, n: 16, buf: 2048, polled: make(chan int)}
+	if err := m.Start(rx, &fakeTX{base: 0x2000, n: 16}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { m.Run(stop, 0); close(done) }()
+	answered := make(chan uint64, 1)
+	ask := func() { probe <- func() { answered <- rx.RXCounters().Frames } }
+	ask()
+	select {
+	case <-answered:
+	case <-time.After(10 * time.Second): // hang guard, not a timing check
+		t.Fatal("an idle loop did not answer the probe")
+	}
+
+	// Ten frames at a budget of one: each pass waits for the test to take
+	// its count, so the probe sent after the first pass meets a drain
+	// that has nine passes to go.
+	rx.add(10)
+	f.raise(IntRXF)
+	m.ISR()
+	<-rx.polled
+	ask()
+	for range 10 {
+		<-rx.polled
+	}
+	at := <-answered
+	close(stop)
+	<-done
+	if at >= 10 {
+		t.Fatalf("probe answered after %d of 10 frames: only at the end of the drain", at)
+	}
+}
