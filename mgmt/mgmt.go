@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/fosbury-net/fosbury/board/watchdog"
+	"github.com/fosbury-net/fosbury/health"
 )
 
 // PortStatus is one Ethernet port.
@@ -30,6 +33,16 @@ type Status struct {
 	Pool          map[string]uint64 `json:"pool,omitempty"`
 	Stack         map[string]uint64 `json:"stack,omitempty"`
 	Filter        map[string]uint64 `json:"filter,omitempty"`
+	// Reset is why the SoC last reset, as read at boot.
+	Reset *watchdog.ResetCause `json:"reset,omitempty"`
+	// Watchdog is the hardware watchdog and the monitor feeding it.
+	Watchdog *WatchdogStatus `json:"watchdog,omitempty"`
+}
+
+// WatchdogStatus is the armed time-out and the liveness of every source.
+type WatchdogStatus struct {
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	health.Status
 }
 
 // Options configures the server.

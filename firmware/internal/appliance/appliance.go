@@ -99,7 +99,7 @@ func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, by
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string, g *guard) (*Appliance, error) {
 	d := b.DMA
 	mem, err := pagepool.NewARMMemory(uintptr(d.Start+d.DescBytes), int(d.Size-d.DescBytes))
 	if err != nil {
@@ -123,7 +123,8 @@ func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (
 			return nil, err
 		}
 		p.mac, err = enet.New(enet.Options{Port: p.hw, Regs: enet.NewMMIO(p.hw), MAC: p.addr, IPGClockHz: ipg,
-			Promiscuous: len(b.Ports) > 1, AllMulticast: true}) // the rings issue the wmb before each doorbell
+			Promiscuous: len(b.Ports) > 1, AllMulticast: true, // the rings issue the wmb before each doorbell
+			Probe: g.loopProbe(bp.Name + " poll")})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", bp.Name, err)
 		}
@@ -217,12 +218,12 @@ func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (
 }
 
 // ServeManagement answers /status on every address.
-func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
+func (a *Appliance) ServeManagement(port uint16, started time.Time, g *guard) error {
 	ln, err := a.stack.ListenTCP(port, true)
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	go mgmt.Serve(g.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: g.collect(a.collect)})
 	return nil
 }
 

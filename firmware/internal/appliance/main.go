@@ -37,14 +37,19 @@ func Main(b *board.Board, boardInit func() error, version string) {
 	if !imx6ul.Native && strings.Contains(semihosting.Cmdline(), " exit") {
 		goos.Exit(0)
 	}
-	if err := run(b, boardInit, version); err != nil {
+	g, err := armWatchdog()
+	if err != nil {
+		fmt.Printf("fosbury: %v\n", err)
+		goos.Exit(1)
+	}
+	if err := run(b, boardInit, version, g); err != nil {
 		fmt.Printf("fosbury: %v\n", err)
 		goos.Exit(1)
 	}
 	select {}
 }
 
-func run(b *board.Board, boardInit func() error, version string) error {
+func run(b *board.Board, boardInit func() error, version string, g *guard) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
@@ -53,7 +58,7 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		return err
 	}
 	started := time.Now()
-	a, err := Start(b, cfg, defaults.Rules, version)
+	a, err := Start(b, cfg, defaults.Rules, version, g)
 	if err != nil {
 		return err
 	}
@@ -61,10 +66,11 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
 	if cfg.HTTPPort != 0 {
-		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
+		if err := a.ServeManagement(cfg.HTTPPort, started, g); err != nil {
 			return err
 		}
 		fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)
 	}
+	g.markReady()
 	return nil
 }
