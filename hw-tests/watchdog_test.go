@@ -20,10 +20,10 @@ const bannerMark = "tamago/arm) on "
 
 // watchdogOf is the one place that knows where /status keeps the reset
 // cause and the watchdog.
-func watchdogOf(t *testing.T, st mgmt.Status) (cause string, w *mgmt.WatchdogStatus) {
+func watchdogOf(t *testing.T, st mgmt.Status) (cause string, w mgmt.WatchdogStatus) {
 	t.Helper()
-	if st.Reset == nil || st.Watchdog == nil {
-		t.Fatalf("/status has no reset cause or watchdog: %+v", st)
+	if st.Reset.Cause == "" || st.Watchdog.TimeoutSeconds == 0 {
+		t.Fatalf("/status has no reset cause or watchdog: %+v %+v", st.Reset, st.Watchdog)
 	}
 	return st.Reset.Cause, st.Watchdog
 }
@@ -89,7 +89,7 @@ func TestWatchdogNoReboot(t *testing.T) {
 		t.Error("the monitor found a stale source")
 	}
 	if !w.Ready || !w.Feeding || w.Missed != 0 || w.Feeds == 0 || w.TimeoutSeconds <= 0 {
-		t.Errorf("watchdog %+v", *w)
+		t.Errorf("watchdog %+v", w)
 	}
 	poll, mgmtSeen := false, false
 	for _, s := range w.Sources {

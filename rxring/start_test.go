@@ -6,6 +6,7 @@ package rxring_test
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
@@ -17,8 +18,8 @@ func TestStartOrdersDescriptors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rxd, _ := sys.NewDescRegion(0x00900000, 4*rxring.DescSize)
-	txd, _ := sys.NewDescRegion(0x00910000, rxring.DescSize)
+	rxd, _ := sys.NewDescRegion(0x00900000, 4*bd.Size)
+	txd, _ := sys.NewDescRegion(0x00910000, bd.Size)
 	dev, err := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 4, TxSize: 1, MRBR: rxring.DefaultBufSize, FCS: true})
 	if err != nil {
 		t.Fatal(err)

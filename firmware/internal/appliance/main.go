@@ -66,7 +66,7 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
 	if cfg.HTTPPort != 0 {
-		if err := a.ServeManagement(cfg.HTTPPort, started, g); err != nil {
+		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err
 		}
 		fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)

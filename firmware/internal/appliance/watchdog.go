@@ -76,8 +76,8 @@ func (g *guard) markReady() {
 	close(g.ready)
 }
 
-// loopProbe registers a poll loop and returns the channel it must answer
-// (enet.Options.Probe). With hang-datapath, once ready, the loop gets a
+// loopProbe registers the poll loop and returns the channel it must answer
+// (enet.LoopOptions.Probe). With hang-datapath, once ready, the loop gets a
 // function that never returns instead, as if it had deadlocked.
 func (g *guard) loopProbe(name string) <-chan func() {
 	p := g.mon.Probe(name)
@@ -122,7 +122,7 @@ func (g *guard) collect(next func(*mgmt.Status)) func(*mgmt.Status) {
 			}
 		}
 		next(st)
-		st.Reset = &g.reset
-		st.Watchdog = &mgmt.WatchdogStatus{TimeoutSeconds: g.wdog.Timeout().Seconds(), Status: g.mon.Status()}
+		st.Reset = g.reset
+		st.Watchdog = mgmt.WatchdogStatus{TimeoutSeconds: g.wdog.Timeout().Seconds(), Status: g.mon.Status()}
 	}
 }
