@@ -242,7 +242,8 @@ func (a *Appliance) startPorts() error {
 		macs = append(macs, p.mac)
 	}
 	var err error
-	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime})
+	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime,
+		Probe: a.guard.loopProbe("poll")})
 	if err != nil {
 		return err
 	}
