@@ -34,36 +34,34 @@ type ResetCause struct {
 	WRSR  uint16 `json:"wdog1_wrsr"`
 }
 
+// causes, in order of precedence: the first entry whose SRSR bit (and
+// WRSR bit, if any) is set names the reset.
+var causes = [...]struct {
+	srsr  uint32
+	wrsr  uint16
+	cause string
+}{
+	{SRSRWdog, WRSRTimeout, "watchdog timeout"},
+	{SRSRWdog, WRSRSoftware, "software reset"},
+	{SRSRWdog, 0, "watchdog"},
+	{SRSRWdog3, 0, "watchdog 3"},
+	{SRSRTempsense, 0, "over temperature"},
+	{SRSRCSU, 0, "security violation"},
+	{SRSRJTAGSW, 0, "JTAG software reset"},
+	{SRSRJTAG, 0, "JTAG"},
+	{SRSRUser, 0, "reset button"},
+	{SRSRWarmBoot, 0, "warm boot"},
+	{SRSRPOR, 0, "power-on"},
+}
+
 // DecodeReset names the cause of the last reset from SRC_SRSR and WDOG1's
 // WRSR. A power-on clears every other bit, so any other bit seen next to
 // the power-on one happened later and wins.
 func DecodeReset(srsr uint32, wrsr uint16) ResetCause {
-	c := ResetCause{SRSR: srsr, WRSR: wrsr}
-	switch {
-	case srsr&SRSRWdog != 0 && wrsr&WRSRTimeout != 0:
-		c.Cause = "watchdog timeout"
-	case srsr&SRSRWdog != 0 && wrsr&WRSRSoftware != 0:
-		c.Cause = "software reset"
-	case srsr&SRSRWdog != 0:
-		c.Cause = "watchdog"
-	case srsr&SRSRWdog3 != 0:
-		c.Cause = "watchdog 3"
-	case srsr&SRSRTempsense != 0:
-		c.Cause = "over temperature"
-	case srsr&SRSRCSU != 0:
-		c.Cause = "security violation"
-	case srsr&SRSRJTAGSW != 0:
-		c.Cause = "JTAG software reset"
-	case srsr&SRSRJTAG != 0:
-		c.Cause = "JTAG"
-	case srsr&SRSRUser != 0:
-		c.Cause = "reset button"
-	case srsr&SRSRWarmBoot != 0:
-		c.Cause = "warm boot"
-	case srsr&SRSRPOR != 0:
-		c.Cause = "power-on"
-	default:
-		c.Cause = "unknown"
+	for _, c := range causes {
+		if srsr&c.srsr != 0 && (c.wrsr == 0 || wrsr&c.wrsr != 0) {
+			return ResetCause{Cause: c.cause, SRSR: srsr, WRSR: wrsr}
+		}
 	}
-	return c
+	return ResetCause{Cause: "unknown", SRSR: srsr, WRSR: wrsr}
 }
