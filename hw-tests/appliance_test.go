@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -63,9 +62,11 @@ func freeUDPPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// The shared boots (this file's, the bridge's): one QEMU at a time, since
-// a booted firmware keeps a host core busy even when idle. Starting one
-// stops the other; TestMain stops the last.
+// Boots that serve a group of tests after this file's (the bridge's):
+// one at a time, since a booted firmware keeps part of a host core busy
+// even when idle. Starting one stops the previous; TestMain stops the
+// last. This file's boot stays up for the whole run (the watchdog test
+// checks it last).
 var stopShared func()
 
 func exclusiveBoot(stop func()) {
@@ -75,31 +76,25 @@ func exclusiveBoot(stop func()) {
 	stopShared = stop
 }
 
-// TestMain stops the shared appliance boot after the last test.
+// TestMain stops the shared appliance boots after the last test.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if stopShared != nil {
 		stopShared()
 	}
+	if app.peer != nil {
+		app.peer.Close()
+	}
+	if app.run != nil {
+		app.run.Stop()
+	}
 	os.Exit(code)
-}
-
-// stop ends the single-wire boot; tests after it cannot use it.
-func (a *appliance) stop() {
-	if a.peer != nil {
-		a.peer.Close()
-	}
-	if a.run != nil {
-		a.run.Stop()
-	}
-	a.err = errors.New("the single-wire boot was stopped for another one")
 }
 
 // bootAppliance boots the firmware once, wired to a peer.
 func bootAppliance(t *testing.T) *appliance {
 	t.Helper()
 	appOnce.Do(func() {
-		exclusiveBoot(app.stop)
 		ports, err := freeUDPPorts(2)
 		if err != nil {
 			app.err = err
