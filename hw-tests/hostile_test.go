@@ -86,7 +86,6 @@ func TestHostileFramesReasons(t *testing.T) {
 // the data sender's window where the receiver's (src.maxWin) bounds what
 // can be in flight.
 func TestTCPAckLagWithinReceiverWindow(t *testing.T) {
-	t.Skip("known defect in filter/tcptrack.go (ACK lag bounded by the wrong window); remove this Skip with the fix")
 	e := defaultEngine(t)
 	now := int64(1e9)
 	seg := func(fromLAN bool, seq, ack uint32, flags uint8, win uint16, n int, wscale bool) filter.Verdict {
