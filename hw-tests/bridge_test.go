@@ -542,24 +542,29 @@ func iperf(t *testing.T, b *bridge) {
 		}
 		var out string
 		var err error
-		for try := 0; try < 10; try++ { // until the server listens
-			if out, err = b.lan.Run(ctx, "iperf3", args...); err == nil {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
-		}
 		var r struct {
-			End struct {
+			Error string `json:"error"` // iperf3 3.12 -J exits 0 on "connection refused"
+			End   struct {
 				SumReceived struct {
 					Bytes         uint64  `json:"bytes"`
 					BitsPerSecond float64 `json:"bits_per_second"`
 				} `json:"sum_received"`
 			} `json:"end"`
 		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil || r.End.SumReceived.Bytes == 0 {
+		for try := 0; try < 10; try++ { // until the server listens
+			out, err = b.lan.Run(ctx, "iperf3", args...)
+			if err == nil {
+				r.Error = ""
+				if err = json.Unmarshal([]byte(out), &r); err == nil && r.Error != "" {
+					err = errors.New(r.Error)
+				}
+			}
+			if err == nil {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if err != nil || r.End.SumReceived.Bytes == 0 {
 			t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
 		}
 		dir := "lan -> wan"
