@@ -29,6 +29,7 @@ const _NSIG = 32
 const preemptMSupported = false
 
 func osinit() {
+	archinit()
 	physPageSize = 4096
 	numCPUStartup = getCPUCount()
 	if goos.Bloc != 0 {

@@ -47,3 +47,16 @@ TEXT ·publicationBarrier(SB),NOSPLIT|NOFRAME,$0-0
 TEXT runtime·read_tls_fallback(SB),NOSPLIT|NOFRAME,$0
 	MOVW	$0, R0
 	RET
+
+// func idISAR0() uint32
+TEXT runtime·idISAR0(SB),NOSPLIT,$0-4
+	WORD	$0xe10f0000	// mrs r0, cpsr
+	AND	$0x1f, R0
+	CMP	$0x10, R0	// USR mode: the ID registers are PL1 only
+	MOVW.EQ	$0, R0
+	B.EQ	done
+	MRC	15, 0, R0, C0, C2, 0	// ID_ISAR0
+done:
+	MOVW	R0, ret+0(FP)
+	RET
+
