@@ -36,6 +36,30 @@ func archinit() {
 // idISAR0 returns ID_ISAR0, or 0 in USR mode (PL0 cannot read it).
 func idISAR0() uint32
 
+// cntpct returns the generic timer's physical count (CNTPCT).
+//
+//go:nosplit
+func cntpct() uint64
+
+// nanotime1 scales the generic timer's count itself when the board
+// described it in goos.Clock: a multiply and shift, where calling the
+// board's Nanotime costs a float conversion each way (helper calls on
+// ARM) in tamago's arm.CPU.GetTime.
+//
+//go:nosplit
+func nanotime1() int64 {
+	c := &goos.Clock
+	if c.Mult == 0 {
+		return goos.Nanotime()
+	}
+	n := cntpct()
+	ns := uint64(uint32(n>>32))*uint64(c.Mult)<<(32-c.Shift) + uint64(uint32(n))*uint64(c.Mult)>>c.Shift
+	if c.Offset != nil {
+		return int64(ns) + *c.Offset
+	}
+	return int64(ns)
+}
+
 // MemRegion returns the RAM the runtime owns: [start, end).
 func MemRegion() (start uint32, end uint32) {
 	return uint32(goos.RamStart), uint32(goos.RamStart + goos.RamSize)

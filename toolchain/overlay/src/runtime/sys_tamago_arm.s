@@ -60,3 +60,10 @@ done:
 	MOVW	R0, ret+0(FP)
 	RET
 
+// func cntpct() uint64
+TEXT runtime·cntpct(SB),NOSPLIT,$0-8
+	WORD	$0xf57ff06f	// isb: no read ahead of earlier instructions
+	WORD	$0xec510f0e	// mrrc p15, 0, r0, r1, c14 (CNTPCT)
+	MOVW	R0, ret_lo+0(FP)
+	MOVW	R1, ret_hi+4(FP)
+	RET
