@@ -27,7 +27,6 @@ import (
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/fosbury-net/fosbury/txring"
-	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -198,8 +197,8 @@ func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (
 		return nil, err
 	}
 
-	// Start the MACs, their poll loops, and the interrupt service.
-	imx6ul.GIC.Init()
+	// Start the MACs, their poll loops, and the interrupt service (the
+	// board's bring-up initialised the GIC).
 	var all []*enet.MAC
 	for i, p := range a.ports {
 		rxBus := d.Start + uint32(i)*descStride
