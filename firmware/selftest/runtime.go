@@ -14,6 +14,9 @@ import (
 	"runtime/goos"
 	"sync"
 	"time"
+	_ "unsafe" // go:linkname
+
+	"github.com/fosbury-net/fosbury/board/idle"
 )
 
 // checkGoroutines runs a pipeline of goroutines over unbuffered and
@@ -49,6 +52,36 @@ func checkGoroutines() error {
 	}
 	return nil
 }
+
+// checkIdle: while a goroutine sleeps and nothing else runs, the CPU
+// halts in the governor (board/idle); and the runtime's clock, which our
+// toolchain computes from the generic timer's count itself, reads the
+// same time as the board's scale of that count (nothing moved the clock
+// with SetTime here, so the offset is 0).
+func checkIdle() error {
+	idle0, up0 := idle.Times()
+	time.Sleep(50 * time.Millisecond)
+	idle1, up1 := idle.Times()
+	if idle1 <= idle0 {
+		return fmt.Errorf("no idle time during a 50ms sleep (%v, then %v)", idle0, idle1)
+	}
+	if idle1-idle0 > up1-up0 {
+		return fmt.Errorf("idle %v over an uptime of %v", idle1-idle0, up1-up0)
+	}
+	for range 1000 {
+		_, before := idle.Times()
+		now := time.Duration(nanotime())
+		_, after := idle.Times()
+		if now < before || now > after {
+			return fmt.Errorf("runtime clock %v outside the board's [%v, %v]", now, before, after)
+		}
+	}
+	fmt.Printf("selftest: idle %v of %v during a 50ms sleep\n", idle1-idle0, up1-up0)
+	return nil
+}
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 // Sleep bounds, in guest time: never early, and late by at most sleepSlack
 // (QEMU's guest clock follows the host's, which a loaded host delays).
