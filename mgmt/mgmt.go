@@ -22,10 +22,17 @@ type PortStatus struct {
 	Counters   map[string]uint64 `json:"counters"`
 }
 
+// CPUStatus is the processor's time since reset: busy is UptimeNS-IdleNS.
+type CPUStatus struct {
+	UptimeNS uint64 `json:"uptime_ns"`
+	IdleNS   uint64 `json:"idle_ns"` // halted, waiting for an interrupt
+}
+
 // Status is the body of GET /status.
 type Status struct {
 	Version       string            `json:"version"`
 	UptimeSeconds float64           `json:"uptime_seconds"`
+	CPU           CPUStatus         `json:"cpu"`
 	Ports         []PortStatus      `json:"ports"`
 	Pool          map[string]uint64 `json:"pool,omitempty"`
 	Stack         map[string]uint64 `json:"stack,omitempty"`

@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/firmware/internal/datapath"
@@ -226,6 +227,8 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 }
 
 func (a *Appliance) collect(st *mgmt.Status) {
+	idleT, up := idle.Times()
+	st.CPU = mgmt.CPUStatus{UptimeNS: uint64(up), IdleNS: uint64(idleT)}
 	for _, p := range a.ports {
 		s := p.mac.Stats()
 		l := p.mac.Link()
