@@ -1,6 +1,9 @@
 # fosbury — build, run and test the appliance.
 #
-#   make qemu       build the firmware and boot it in QEMU (mcimx6ul-evk)
+#   make qemu       build the firmware and boot it in QEMU (mcimx6ul-evk) with
+#                   the card image build/sdcard.img (made once, kept after)
+#   make sdimage    (re)write the card image: firmware .imx and the
+#                   configuration of CONFIG=dir (default: the compiled-in one)
 #   make test       host tests, bounded fuzzing, and the QEMU firmware tests
 #   make bench      benchmarks (host, side by side with the baselines)
 #   make firmware   ELF, raw .bin and flashable .imx under build/
@@ -34,7 +37,7 @@ QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
 DEBIAN_PKGS := qemu-system-arm u-boot-tools
 
-.PHONY: all deps toolchain firmware selftest baseline qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
+.PHONY: all deps toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
 all: firmware
 
@@ -80,6 +83,23 @@ selftest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
 	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
 
+# Test-only firmware that writes the configuration store on QEMU's card.
+storetest: $(TOOLCHAIN_DEP)
+	@mkdir -p $(BUILD)
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
+
+# The card image (cfgstore's package doc has the layout): 4 GiB sparse.
+# make qemu creates it once and keeps it, so the configuration saved on it
+# survives QEMU restarts; make sdimage rewrites it.
+SDIMAGE ?= $(BUILD)/sdcard.img
+SDIMAGE_IMX ?= $(BUILD)/fosbury-evk.imx
+CONFIG ?= firmware/internal/defaults
+MAKE_SDIMAGE = $(GO) run ./tools/imgtool sdimage $(SDIMAGE) $(SDIMAGE_IMX) $(CONFIG)
+
+sdimage: firmware
+	$(MAKE_SDIMAGE)
+	@$(GO) run ./tools/imgtool sdshow $(SDIMAGE)
+
 # The lan port (ENET1) is on QEMU's user network (10.0.2.0/24, no root
 # needed) with host port $(HTTP_PORT) forwarded to the appliance's HTTP API.
 HTTP_PORT ?= 8080
@@ -88,10 +108,12 @@ baseline: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
 	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
 
+# The EVK keeps its store on uSDHC2: QEMU's second SD drive (index=1).
 qemu: firmware
-	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X)"
+	@test -e $(SDIMAGE) || $(MAKE_SDIMAGE)
+	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X), card $(SDIMAGE)"
 	@echo ">> management API: curl http://127.0.0.1:$(HTTP_PORT)/status"
-	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf \
+	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf -drive if=sd,index=1,file=$(SDIMAGE),format=raw \
 	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 
 test: test-host test-fuzz test-mutation test-qemu
@@ -108,9 +130,10 @@ test-fuzz:
 test-mutation:
 	bash scripts/mutation/run.sh
 
-test-qemu: deps firmware selftest
+test-qemu: deps firmware selftest storetest
 	$(GO) test -count=1 -tags hwtest -v ./hw-tests/ \
-	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf
+	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf \
+	  -storetest $(CURDIR)/$(BUILD)/storetest.elf
 
 bench: bench-host bench-qemu
 

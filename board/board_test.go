@@ -32,6 +32,7 @@ func TestValidateRejects(t *testing.T) {
 		{func(b *Board) { b.Ports[1].ENET = 1 }, "used twice"},
 		{func(b *Board) { b.Ports[0].PHYAddr = 32 }, "bad ENET"},
 		{func(b *Board) { b.Ports = nil }, "no ports"},
+		{func(b *Board) { b.Store.USDHC = 3 }, "store is on uSDHC3"},
 	} {
 		b := EVK
 		b.Ports = append([]Port(nil), EVK.Ports...)

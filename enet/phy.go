@@ -94,10 +94,10 @@ type PHYConfig struct {
 
 // Link is the resolved state of a PHY's link.
 type Link struct {
-	Up         bool
-	Speed      int // 10 or 100 Mbit/s; 0 when down
-	FullDuplex bool
-	Pause      bool // both ends advertised symmetric PAUSE
+	Up         bool `json:"up"`
+	Speed      int  `json:"speed_mbps"` // 10 or 100 Mbit/s; 0 when down
+	FullDuplex bool `json:"full_duplex"`
+	Pause      bool `json:"pause"` // both ends advertised symmetric PAUSE
 }
 
 func (l Link) String() string {

@@ -169,6 +169,11 @@ func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
 			if f == nil || f.gen != pr.gen {
 				return dropped(ReasonFragOrphan, -1)
 			}
+			if p.fragOff < f.hdrEnd {
+				// Overlaps the headers the first was judged on, so it
+				// could rewrite them (RFC 1858 3.2, RFC 5722).
+				return dropped(ReasonMalformed, -1)
+			}
 			return Verdict{Action: Pass, Rule: f.rule, State: true}
 		}
 	}

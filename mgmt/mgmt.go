@@ -1,42 +1,49 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
-// reports uptime, link state, and the driver, pool and stack counters as
-// JSON. It serves any net.Listener (a gonet listener on the appliance, a
-// loopback one in tests) and reads counters only through Options.Collect.
+// reports uptime, link state and the counters of every layer (CPU time,
+// poll loop, MAC and rings, netstack endpoint, page pool, datapath,
+// filter) as JSON. It serves any net.Listener (a gonet listener on the
+// appliance, a loopback one in tests) and reads counters only through
+// Options.Collect.
 package mgmt
 
 import (
 	"encoding/json"
+
 	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/fosbury-net/fosbury/board/idle"
+	"github.com/fosbury-net/fosbury/datapath"
+	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/netstack/link"
+	"github.com/fosbury-net/fosbury/pagepool"
 )
 
-// PortStatus is one Ethernet port.
+// PortStatus is one Ethernet port: its link and the counters of its
+// driver (MAC, RX and TX rings) and of its netstack link endpoint.
 type PortStatus struct {
-	Name       string            `json:"name"`
-	MAC        string            `json:"mac"`
-	Link       bool              `json:"link"`
-	SpeedMbps  int               `json:"speed_mbps,omitempty"`
-	FullDuplex bool              `json:"full_duplex,omitempty"`
-	Counters   map[string]uint64 `json:"counters"`
+	Name   string     `json:"name"`
+	MAC    string     `json:"mac"`
+	Link   enet.Link  `json:"link"`
+	Driver enet.Stats `json:"driver"`
+	Stack  link.Stats `json:"stack"`
 }
 
-// CPUStatus is the processor's time since reset: busy is UptimeNS-IdleNS.
-type CPUStatus struct {
-	UptimeNS uint64 `json:"uptime_ns"`
-	IdleNS   uint64 `json:"idle_ns"` // halted, waiting for an interrupt
-}
-
-// Status is the body of GET /status.
+// Status is the body of GET /status: every layer's counters, each as its
+// layer's own typed struct, so one place names each counter (the metrics
+// endpoint renders the same structs).
 type Status struct {
-	Version       string            `json:"version"`
-	UptimeSeconds float64           `json:"uptime_seconds"`
-	CPU           CPUStatus         `json:"cpu"`
-	Ports         []PortStatus      `json:"ports"`
-	Pool          map[string]uint64 `json:"pool,omitempty"`
-	Stack         map[string]uint64 `json:"stack,omitempty"`
-	Filter        map[string]uint64 `json:"filter,omitempty"`
+	Version       string          `json:"version"`
+	UptimeSeconds float64         `json:"uptime_seconds"`
+	CPU           idle.Stats      `json:"cpu"`
+	Loop          enet.LoopStats  `json:"poll_loop"`
+	Ports         []PortStatus    `json:"ports"`
+	Pool          pagepool.Stats  `json:"pool"`
+	Datapath      datapath.Stats  `json:"datapath"`
+	Filter        filter.Snapshot `json:"filter"`
 }
 
 // Options configures the server.

@@ -89,7 +89,9 @@ func protocolAddress(p netip.Prefix) tcpip.ProtocolAddress {
 		Address: tcpip.AddrFromSlice(p.Addr().AsSlice()), PrefixLen: p.Bits()}}
 }
 
-// ListenTCP listens on a port on every address of both families.
+// ListenTCP listens on port on every address of the stack. With v6 the
+// listener is IPv6 and dual-stack (gVisor's default V6Only=false): IPv4
+// connections arrive on it as v4-mapped addresses.
 func (s *Stack) ListenTCP(port uint16, v6 bool) (*gonet.TCPListener, error) {
 	proto := ipv4.ProtocolNumber
 	if v6 {

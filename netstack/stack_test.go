@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
 	"github.com/fosbury-net/fosbury/mgmt"
 	"github.com/fosbury-net/fosbury/netstack/link"
@@ -29,9 +31,17 @@ type udpPort struct {
 }
 
 func (p *udpPort) LinkAddress() tcpip.LinkAddress { return p.mac }
-func (p *udpPort) TxReserve(n int) ([]byte, bool) { return p.buf[:], n <= len(p.buf) }
-func (p *udpPort) TxCommit(n int)                 { p.pending = append(p.pending, append([]byte(nil), p.buf[:n]...)) }
-func (p *udpPort) TxFlush() {
+func (p *udpPort) With(max int, fill func([]byte) int) error {
+	if max > len(p.buf) {
+		return errors.New("udpPort: frame too long")
+	}
+	if n := fill(p.buf[:max]); n > 0 && n <= max {
+		p.pending = append(p.pending, append([]byte(nil), p.buf[:n]...))
+	}
+	return nil
+}
+
+func (p *udpPort) Flush() {
 	for _, f := range p.pending {
 		p.conn.WriteToUDP(f, p.dst)
 	}
@@ -91,7 +101,7 @@ func appliance(t *testing.T) *peer.Peer {
 		t.Fatal(err)
 	}
 	go mgmt.Serve(ln, mgmt.Options{Version: "test", Started: time.Now(), Collect: func(st *mgmt.Status) {
-		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: true, Counters: map[string]uint64{"rx_frames": ep.RxFrames.Load()}}}
+		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: enet.Link{Up: true}, Stack: ep.Stats()}}
 	}})
 	p, err := peer.New(peer.Options{Listen: theirs, Remote: mine, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
 		Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")}})
@@ -136,7 +146,7 @@ func TestPingAndHTTPOverBothFamilies(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		var st mgmt.Status
-		if err := json.Unmarshal(body, &st); err != nil || st.Version != "test" || len(st.Ports) != 1 || st.Ports[0].Counters["rx_frames"] == 0 {
+		if err := json.Unmarshal(body, &st); err != nil || st.Version != "test" || len(st.Ports) != 1 || st.Ports[0].Stack.RxFrames == 0 {
 			t.Fatalf("status via %s: %v %s", ip, err, body)
 		}
 		client.CloseIdleConnections()

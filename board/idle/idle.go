@@ -6,7 +6,7 @@
 //     that or any other interrupt, and counts the time halted;
 //   - the runtime's clock, described to our toolchain (goos.Clock) as a
 //     multiply and shift of the counter (scale.go);
-//   - Times, the CPU's idle time and uptime for /status.
+//   - Read, the CPU's idle time and uptime for /status.
 //
 // The core halts with IRQs masked (cpsid i; wfi): a pending interrupt
 // still ends WFI ("regardless of the value of the CPSR.I bit", ARMv7 ARM
@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"math"
 	"runtime/goos"
-	"time"
 	_ "unsafe" // go:linkname
 
 	"github.com/usbarmory/tamago/arm"
@@ -85,13 +84,14 @@ func Start(c *arm.CPU, g *gic.GIC) error {
 	return nil
 }
 
-// Times returns how long the CPU has been halted in the governor and how
-// long the counter has run (since reset, unmoved by SetTime).
-func Times() (idle, uptime time.Duration) {
+// Read returns how long the CPU has been halted in the governor and how
+// long the counter has run (since reset, unmoved by SetTime); zero
+// before Start.
+func Read() Stats {
 	if cpu == nil {
-		return 0, 0
+		return Stats{}
 	}
-	return time.Duration(clock.ns(idleCounts)), time.Duration(clock.ns(cpu.Counter()))
+	return Stats{UptimeNS: clock.ns(cpu.Counter()), IdleNS: clock.ns(idleCounts)}
 }
 
 // governor halts the core until an interrupt or until the nanotime until

@@ -59,24 +59,25 @@ func checkGoroutines() error {
 // same time as the board's scale of that count (nothing moved the clock
 // with SetTime here, so the offset is 0).
 func checkIdle() error {
-	idle0, up0 := idle.Times()
+	s0 := idle.Read()
 	time.Sleep(50 * time.Millisecond)
-	idle1, up1 := idle.Times()
-	if idle1 <= idle0 {
-		return fmt.Errorf("no idle time during a 50ms sleep (%v, then %v)", idle0, idle1)
+	s1 := idle.Read()
+	idleNS, upNS := s1.IdleNS-s0.IdleNS, s1.UptimeNS-s0.UptimeNS
+	if s1.IdleNS <= s0.IdleNS {
+		return fmt.Errorf("no idle time during a 50ms sleep (%d ns, then %d ns)", s0.IdleNS, s1.IdleNS)
 	}
-	if idle1-idle0 > up1-up0 {
-		return fmt.Errorf("idle %v over an uptime of %v", idle1-idle0, up1-up0)
+	if idleNS > upNS {
+		return fmt.Errorf("idle %d ns over an uptime of %d ns", idleNS, upNS)
 	}
 	for range 1000 {
-		_, before := idle.Times()
-		now := time.Duration(nanotime())
-		_, after := idle.Times()
+		before := idle.Read().UptimeNS
+		now := uint64(nanotime())
+		after := idle.Read().UptimeNS
 		if now < before || now > after {
-			return fmt.Errorf("runtime clock %v outside the board's [%v, %v]", now, before, after)
+			return fmt.Errorf("runtime clock %d ns outside the board's [%d, %d]", now, before, after)
 		}
 	}
-	fmt.Printf("selftest: idle %v of %v during a 50ms sleep\n", idle1-idle0, up1-up0)
+	fmt.Printf("selftest: idle %v of %v during a 50ms sleep\n", time.Duration(idleNS), time.Duration(upNS))
 	return nil
 }
 

@@ -29,7 +29,7 @@ mutants=(
 copy_tree() {
   rm -rf "$work/m"
   mkdir -p "$work/m"
-  (cd "$root" && tar cf - go.mod internal/noncoherent pagepool rxring txring) | (cd "$work/m" && tar xf -)
+  (cd "$root" && tar cf - go.mod go.sum bd internal/noncoherent internal/copyring pagepool rxring txring) | (cd "$work/m" && tar xf -)
 }
 
 tests='^(TestSoak|TestPoolExhaustion)$'
@@ -58,6 +58,11 @@ for m in "${mutants[@]}"; do
   fi
   out=$(cd "$work/m" && GOFLAGS=-mod=mod timeout 300 go test -count=1 -failfast -run "$tests" ./rxring/ ./txring/ 2>&1) && rc=0 || rc=$?
   first=$(printf '%s\n' "$out" | grep -m1 -E '_test\.go:[0-9]+:' | sed -E 's/^[[:space:]]+//' | cut -c1-110 || true)
+  if printf '%s\n' "$out" | grep -q -E '\[(build|setup) failed\]'; then
+    printf '%s\n' "$out" | tail -20 >&2
+    echo "mutation.sh: '$name' did not build: a build failure proves nothing" >&2
+    exit 2
+  fi
   if [ $rc -eq 0 ]; then
     printf '%-38s %-16s %s\n' "$name" "SURVIVED" "-"
     survivors=$((survivors + 1))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fosbury-net/fosbury/board"
 	"github.com/fosbury-net/fosbury/board/semihosting"
-	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
 	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
@@ -48,12 +47,13 @@ func run(b *board.Board, boardInit func() error, version string) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
-	cfg, err := netstack.ParseConfig("fosbury.conf", defaults.Config)
+	_, files := bootConfig(b) // the store: for the management API to write through
+	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
 	}
 	started := time.Now()
-	a, err := Start(b, cfg, defaults.Rules, version)
+	a, err := Start(b, cfg, files.Rules, version)
 	if err != nil {
 		return err
 	}

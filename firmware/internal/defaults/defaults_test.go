@@ -5,6 +5,7 @@ package defaults
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/cfgstore"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/netstack"
 )
@@ -18,6 +19,10 @@ func TestEmbeddedConfig(t *testing.T) {
 		t.Fatalf("config %+v lacks the lan port or HTTP", cfg)
 	}
 	if err := filter.NewEngine(filter.Options{}).Load("fosbury.rules", Rules); err != nil {
+		t.Fatal(err)
+	}
+	// What imgtool puts on a card and the firmware falls back to.
+	if err := cfgstore.Validate(Files()); err != nil {
 		t.Fatal(err)
 	}
 }

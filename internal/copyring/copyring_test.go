@@ -5,8 +5,8 @@ package copyring_test
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/internal/copyring"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
-	"github.com/fosbury-net/fosbury/internal/noncoherent/copyring"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 

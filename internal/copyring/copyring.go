@@ -11,40 +11,25 @@ package copyring
 import (
 	"errors"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
 const (
-	descSize = 32
-	stE      = 0x8000
-	stW      = 0x2000
-	stL      = 0x0800
-	stTC     = 0x0400
-	errMask  = 0x0037
-	extRxInt = 0x00800000
-	extTxInt = 0x40000000
+	rxErrors = bd.RxLG | bd.RxNO | bd.RxCR | bd.RxOV | bd.RxTR
 	bufSize  = 1536
 )
 
-// DescMem and Doorbell are the same seams as the real rings'.
-type DescMem interface {
-	Load32(off int) uint32
-	Store32(off int, v uint32)
-}
-
-// Doorbell is RDAR or TDAR.
-type Doorbell interface{ Kick() }
-
 type ring struct {
 	pool  *pagepool.Pool
-	desc  DescMem
-	bell  Doorbell
+	desc  bd.Mem
+	bell  bd.Doorbell
 	bufs  []pagepool.Page
 	next  int
 	Bytes uint64 // bytes copied
 }
 
-func newRing(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (ring, error) {
+func newRing(size int, pool *pagepool.Pool, desc bd.Mem, bell bd.Doorbell) (ring, error) {
 	r := ring{pool: pool, desc: desc, bell: bell, bufs: make([]pagepool.Page, size)}
 	for i := range r.bufs {
 		pg, ok := pool.Get()
@@ -56,16 +41,16 @@ func newRing(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (ring, 
 	return r, nil
 }
 
-func (r *ring) post(i int, st uint32, ext uint32, n int) {
-	base := i * descSize
-	r.desc.Store32(base+4, r.pool.BusAddr(r.bufs[i], 0))
-	r.desc.Store32(base+8, ext)
-	r.desc.Store32(base+16, 0)
+func (r *ring) post(i int, st uint16, ext uint32, n int) {
+	base := i * bd.Size
+	r.desc.Store32(base+bd.Addr, r.pool.BusAddr(r.bufs[i], 0))
+	r.desc.Store32(base+bd.Ext, ext)
+	r.desc.Store32(base+bd.BDU, 0)
 	r.pool.DmaWMB()
 	if i == len(r.bufs)-1 {
-		st |= stW
+		st |= bd.W
 	}
-	r.desc.Store32(base, st<<16|uint32(n))
+	r.desc.Store32(base, bd.Word0(st, n))
 	r.pool.WMB()
 	r.bell.Kick() // one doorbell per frame, as tamago's Receive/Transmit
 }
@@ -74,7 +59,7 @@ func (r *ring) post(i int, st uint32, ext uint32, n int) {
 type RX struct{ ring }
 
 // NewRX arms every descriptor (the driver kicks with Start).
-func NewRX(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (*RX, error) {
+func NewRX(size int, pool *pagepool.Pool, desc bd.Mem, bell bd.Doorbell) (*RX, error) {
 	r, err := newRing(size, pool, desc, bell)
 	if err != nil {
 		return nil, err
@@ -82,7 +67,7 @@ func NewRX(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (*RX, err
 	x := &RX{r}
 	for i := range x.bufs {
 		pool.SyncForDevice(x.bufs[i], 0, bufSize)
-		x.post(i, stE, extRxInt, 0)
+		x.post(i, bd.Own, bd.ExtRxInt, 0)
 	}
 	return x, nil
 }
@@ -90,22 +75,22 @@ func NewRX(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (*RX, err
 // Receive returns the next frame copied into a new slice, or nil.
 func (x *RX) Receive() []byte {
 	i := x.next
-	base := i * descSize
-	if uint16(x.desc.Load32(base)>>16)&stE != 0 {
+	base := i * bd.Size
+	if bd.Status(x.desc.Load32(base))&bd.Own != 0 {
 		return nil
 	}
 	x.pool.DmaRMB()
 	w := x.desc.Load32(base)
-	st, n := uint16(w>>16), int(uint16(w))-4
+	st, n := bd.Status(w), bd.Length(w)-4
 	x.next = (i + 1) % len(x.bufs)
 	var out []byte
-	if st&stL != 0 && st&errMask == 0 && n >= 14 && n <= bufSize-4 {
+	if st&bd.L != 0 && st&rxErrors == 0 && n >= 14 && n <= bufSize-4 {
 		x.pool.SyncForCPU(x.bufs[i], 0, bufSize) // the whole fixed mapping
 		out = make([]byte, n)
 		copy(out, x.pool.Bytes(x.bufs[i], 0, n))
 		x.Bytes += uint64(n)
 	}
-	x.post(i, stE, extRxInt, 0)
+	x.post(i, bd.Own, bd.ExtRxInt, 0)
 	return out
 }
 
@@ -113,17 +98,17 @@ func (x *RX) Receive() []byte {
 type TX struct{ ring }
 
 // NewTX sets every descriptor not ready.
-func NewTX(size int, pool *pagepool.Pool, desc DescMem, bell Doorbell) (*TX, error) {
+func NewTX(size int, pool *pagepool.Pool, desc bd.Mem, bell bd.Doorbell) (*TX, error) {
 	r, err := newRing(size, pool, desc, bell)
 	if err != nil {
 		return nil, err
 	}
 	for i := range r.bufs {
-		var st uint32
+		var st uint16
 		if i == size-1 {
-			st = stW
+			st = bd.W
 		}
-		desc.Store32(i*descSize, st<<16)
+		desc.Store32(i*bd.Size+bd.LenStat, bd.Word0(st, 0))
 	}
 	pool.WMB()
 	return &TX{r}, nil
@@ -135,7 +120,7 @@ var ErrBusy = errors.New("copyring: frame not sent")
 // Transmit copies frame into the next fixed buffer and rings TDAR.
 func (x *TX) Transmit(frame []byte) error {
 	i := x.next
-	if uint16(x.desc.Load32(i*descSize)>>16)&stE != 0 { // R
+	if bd.Status(x.desc.Load32(i*bd.Size))&bd.Own != 0 { // R
 		return ErrBusy
 	}
 	x.pool.DmaRMB()
@@ -143,6 +128,6 @@ func (x *TX) Transmit(frame []byte) error {
 	x.Bytes += uint64(len(frame))
 	x.pool.SyncForDevice(x.bufs[i], 0, len(frame))
 	x.next = (i + 1) % len(x.bufs)
-	x.post(i, stE|stL|stTC, extTxInt, len(frame))
+	x.post(i, bd.Own|bd.L|bd.TxTC, bd.ExtTxInt, len(frame))
 	return nil
 }
