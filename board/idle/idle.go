@@ -101,11 +101,12 @@ func governor(until int64) {
 	cpsr := irqMask()
 	start := cpu.Counter()
 	if until != math.MaxInt64 {
-		d := until - (int64(clock.ns(start)) + *offset)
-		if d <= 0 {
+		now := int64(clock.ns(start)) + *offset
+		if until <= now {
 			irqRestore(cpsr)
 			return
 		}
+		d := uint64(until - now) // exact even where the int64 difference wraps
 		alarm(start + clock.ticks(uint32(min(d, math.MaxUint32))))
 	}
 	wfi()
