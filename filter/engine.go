@@ -45,6 +45,12 @@ type engineStats struct {
 	reloadErrors   atomic.Uint64
 }
 
+// reclaimPerFrame is how many expired states (from the LRU tail) and how
+// many slots of the re-check sweep each decided frame visits: enough that
+// expiry keeps pace with creation (two visits per frame, at most one new
+// state per frame), small enough to keep Decide's cost flat.
+const reclaimPerFrame = 2
+
 // NewEngine returns an engine with no rules: everything is dropped until
 // Load or Reload installs a rule set.
 func NewEngine(opts Options) *Engine {
@@ -143,8 +149,8 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		// no rule can allow it (like pf without allow-opts).
 		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
 	default:
-		e.ct.expireTail(m.Now, 2)
-		e.sweep(pr, m.Now, 2)
+		e.ct.expireTail(m.Now, reclaimPerFrame)
+		e.sweep(pr, m.Now, reclaimPerFrame)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
 	e.stats.verdicts[v.Action].Add(1)

@@ -76,14 +76,22 @@ func be16(b []byte, off int) uint16 { return binary.BigEndian.Uint16(b[off:]) }
 func be32(b []byte, off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
 func be64(b []byte, off int) uint64 { return binary.BigEndian.Uint64(b[off:]) }
 
-// isVLANTag reports the tag protocol identifiers the decoder strips:
-// 802.1Q, 802.1ad, and the older QinQ 0x9100.
-func isVLANTag(et uint16) bool { return et == 0x8100 || et == 0x88a8 || et == 0x9100 }
+// Tag protocol identifiers the decoder strips (IEEE 802.1Q).
+const (
+	tpid8021Q  = 0x8100 // C-tag
+	tpid8021AD = 0x88a8 // S-tag (802.1ad, QinQ)
+	tpidQinQ   = 0x9100 // the pre-802.1ad QinQ S-tag some switches still send
+	// ethHeader is destination, source and type: the shortest frame decoded.
+	ethHeader = 14
+)
+
+// isVLANTag reports the tag protocol identifiers the decoder strips.
+func isVLANTag(et uint16) bool { return et == tpid8021Q || et == tpid8021AD || et == tpidQinQ }
 
 // decode fills p from frame. It returns false if the frame is malformed:
 // truncated, inconsistent lengths, too many tags or extension headers.
 func decode(frame []byte, p *pkt) bool {
-	if len(frame) < 14 {
+	if len(frame) < ethHeader {
 		return false
 	}
 	copy(p.dstMAC[:], frame[0:6])

@@ -71,6 +71,7 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
+	guard   *guard // the watchdog's health monitor (watchdog.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -89,8 +90,8 @@ func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, by
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
-	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1)}
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string, g *guard) (*Appliance, error) {
+	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), guard: g}
 	for _, step := range []func() error{
 		a.newPool,
 		a.newPorts,
@@ -241,7 +242,8 @@ func (a *Appliance) startPorts() error {
 		macs = append(macs, p.mac)
 	}
 	var err error
-	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime})
+	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime,
+		Probe: a.guard.loopProbe("poll")})
 	if err != nil {
 		return err
 	}
@@ -256,7 +258,7 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect)})
 	return nil
 }
 
