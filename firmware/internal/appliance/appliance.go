@@ -155,7 +155,7 @@ func (a *Appliance) bringUpPHYs() error {
 		if bus == nil {
 			bus = p // the board's MDIO owner is not brought up: try our own
 		}
-		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true})
+		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true, ScanIfAbsent: a.board.PHYAlone(p.info)})
 		if err != nil {
 			return fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
