@@ -349,6 +349,24 @@ func TestHTTPStatus(t *testing.T) {
 	}
 }
 
+// The CPU halts between frames (board/idle's governor): across two
+// /status reads its idle time grows, by no more than its uptime does.
+func TestCPUIdle(t *testing.T) {
+	a := bootAppliance(t)
+	idle0, up0 := cpuTimes(a.status(t))
+	time.Sleep(time.Second)
+	idle1, up1 := cpuTimes(a.status(t))
+	if up1 <= up0 || idle1 <= idle0 || idle1 > up1 || idle1-idle0 > up1-up0 {
+		t.Fatalf("cpu idle %v of uptime %v, then %v of %v", idle0, up0, idle1, up1)
+	}
+	t.Logf("cpu idle %v of %v between two /status reads", idle1-idle0, up1-up0)
+}
+
+// cpuTimes is the CPU's idle time and uptime in a /status.
+func cpuTimes(st mgmt.Status) (idle, uptime time.Duration) {
+	return time.Duration(st.CPU.IdleNS), time.Duration(st.CPU.UptimeNS)
+}
+
 // Every Ethernet frame size from 60 to 1514 bytes (1518 with the FCS the
 // MAC adds), as ICMP echo requests whose replies are checked.
 func TestEveryFrameSize(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
-// reports uptime, link state and the counters of every layer (poll loop,
-// MAC and rings, netstack endpoint, page pool, datapath, filter) as JSON.
-// It serves any net.Listener (a gonet listener on the appliance, a
-// loopback one in tests) and reads counters only through Options.Collect.
+// reports uptime, link state and the counters of every layer (CPU time,
+// poll loop, MAC and rings, netstack endpoint, page pool, datapath,
+// filter) as JSON. It serves any net.Listener (a gonet listener on the
+// appliance, a loopback one in tests) and reads counters only through
+// Options.Collect.
 package mgmt
 
 import (
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/board/watchdog"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
@@ -38,6 +40,7 @@ type PortStatus struct {
 type Status struct {
 	Version       string          `json:"version"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
+	CPU           idle.Stats      `json:"cpu"`
 	Loop          enet.LoopStats  `json:"poll_loop"`
 	Ports         []PortStatus    `json:"ports"`
 	Pool          pagepool.Stats  `json:"pool"`

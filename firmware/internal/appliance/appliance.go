@@ -21,6 +21,7 @@ import (
 
 	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
@@ -30,7 +31,6 @@ import (
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/fosbury-net/fosbury/txring"
-	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -231,9 +231,9 @@ func (a *Appliance) newNetstack(cfg *netstack.Config) error {
 }
 
 // startPorts enables every MAC with its rings and the datapath's handler,
-// then starts the one poll loop and the interrupt service.
+// then starts the one poll loop and the interrupt service (the board's
+// bring-up initialised the GIC).
 func (a *Appliance) startPorts() error {
-	imx6ul.GIC.Init()
 	var macs []*enet.MAC
 	for i, p := range a.ports {
 		if err := p.mac.Start(p.rx, p.tx, a.dp.Handler(i)); err != nil {
@@ -264,6 +264,7 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 
 // collect fills /status from every layer's own counters.
 func (a *Appliance) collect(st *mgmt.Status) {
+	st.CPU = idle.Read()
 	st.Loop = a.loop.Stats()
 	for _, p := range a.ports {
 		st.Ports = append(st.Ports, mgmt.PortStatus{
