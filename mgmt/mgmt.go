@@ -16,6 +16,7 @@ import (
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/mgmt/auth"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
@@ -41,6 +42,7 @@ type Status struct {
 	Pool          pagepool.Stats  `json:"pool"`
 	Datapath      datapath.Stats  `json:"datapath"`
 	Filter        filter.Snapshot `json:"filter"`
+	Auth          auth.Stats      `json:"auth"`
 }
 
 // Options configures the server.
@@ -53,6 +55,10 @@ type Options struct {
 	// Collect fills the counters of a Status; it is called once per
 	// request and must not keep the Status.
 	Collect func(*Status)
+	// Control serves the rules, configuration and token endpoints
+	// (api.go), and its Guard checks every request but /health. Nil (in
+	// tests only): no such endpoints, and no credential asked.
+	Control *Control
 }
 
 // Handler returns the management HTTP handler.
@@ -66,6 +72,9 @@ func Handler(o Options) http.Handler {
 		if o.Collect != nil {
 			o.Collect(&st)
 		}
+		if o.Control != nil {
+			st.Auth = o.Control.Guard().Stats()
+		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -76,7 +85,11 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("fosbury " + o.Version + "\nGET /status for counters as JSON\n"))
 	})
-	return mux
+	if o.Control == nil {
+		return mux
+	}
+	o.Control.register(mux)
+	return guarded(o.Control.Guard(), o.Now, mux)
 }
 
 // Serve answers HTTP on ln until it is closed. Requests are bounded in
