@@ -410,13 +410,23 @@ func (c *Control) SetAddresses(src []byte) (Result, error) {
 // the Result (the only time it is shown). On a failed write the old token
 // stays in force.
 func (c *Control) NewToken() (Result, error) {
-	tok, f := auth.NewToken()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.newTokenLocked(false)
+}
+
+// newTokenLocked makes and saves a token; with orMemory a failed write
+// puts it in force anyway, unsaved (an appliance without any token could
+// not be operated at all).
+func (c *Control) newTokenLocked(orMemory bool) (Result, error) {
+	tok, f := auth.NewToken()
 	next := cloneConfig(c.cfg)
 	next.Credentials = f.Marshal()
 	if err := c.save(next); err != nil {
-		return Result{}, err
+		if !orMemory {
+			return Result{}, err
+		}
+		c.cfg, c.unsaved = next, "writing the configuration medium failed"
 	}
 	c.guard.Set(f)
 	r := c.resultLocked("new API token in force; the previous one no longer works")
@@ -428,13 +438,12 @@ func (c *Control) NewToken() (Result, error) {
 // FirstToken makes the first API token when the configuration has none
 // (the first boot, or a card written without fosbury.auth) and returns
 // it for the console; "" when there is one already.
-func (c *Control) FirstToken() (string, Result, error) {
+func (c *Control) FirstToken() (string, Result) {
 	c.mu.Lock()
-	has := len(c.cfg.Credentials) > 0
-	c.mu.Unlock()
-	if has {
-		return "", Result{}, nil
+	defer c.mu.Unlock()
+	if len(c.cfg.Credentials) > 0 {
+		return "", Result{}
 	}
-	r, err := c.NewToken()
-	return r.Token, r, err
+	r, _ := c.newTokenLocked(true)
+	return r.Token, r
 }

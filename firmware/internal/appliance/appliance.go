@@ -71,6 +71,7 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
+	control *mgmt.Control // the API's configuration changes (control.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -256,7 +257,7 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect, Control: a.control})
 	return nil
 }
 

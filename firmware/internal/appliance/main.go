@@ -47,7 +47,7 @@ func run(b *board.Board, boardInit func() error, version string) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
-	_, files := bootConfig(b) // the store: for the management API to write through
+	st, files := bootConfig(b)
 	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
@@ -61,6 +61,7 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
 	if cfg.HTTPPort != 0 {
+		a.newControl(st, files)
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err
 		}
