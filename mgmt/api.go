@@ -41,12 +41,12 @@ const (
 // guarded answers /health itself and passes every other request to next
 // only with the right credential.
 func guarded(g *auth.Guard, now func() time.Time, next http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("ok\n"))
+			return
+		}
 		src, _ := netip.ParseAddrPort(r.RemoteAddr)
 		switch o, retry := g.Check(src.Addr(), r.Header.Get("Authorization"), now()); o {
 		case auth.Accepted:
@@ -61,8 +61,7 @@ func guarded(g *auth.Guard, now func() time.Time, next http.Handler) http.Handle
 			writeError(w, &Error{Status: http.StatusUnauthorized,
 				Msg: "a credential is required: Authorization: Bearer TOKEN (the console prints the token at the first boot)"})
 		}
-	}))
-	return mux
+	})
 }
 
 // register adds Control's endpoints to mux.

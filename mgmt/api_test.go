@@ -183,3 +183,43 @@ func TestTruncatedBody(t *testing.T) {
 		t.Fatal("a truncated upload changed the rules")
 	}
 }
+
+// Any request: no panic, a JSON answer for the API's paths, and without
+// the token never a change of the rules; with it, a rule upload is
+// either in force (200) or refused with nothing changed (400, 413).
+func FuzzAPI(f *testing.F) {
+	f.Add("PUT", "/rules", "", lockout, false)
+	f.Add("PUT", "/rules", "confirm=90s", noPing, true)
+	f.Add("PUT", "/rules", "confirm=-5", badRules, true)
+	f.Add("PUT", "/config", "", "port lan address 10.0.0.1/8\nhttp 1\n", true)
+	f.Add("POST", "/rules/confirm", "", "", true)
+	f.Fuzz(func(t *testing.T, method, path, query, body string, withToken bool) {
+		a := newAPI(t)
+		gen := a.b.ctl.Rules().Generation
+		u := "http://appliance" + path
+		if query != "" {
+			u += "?" + query
+		}
+		r, err := http.NewRequest(method, u, strings.NewReader(body))
+		if err != nil || r.URL.Path != path {
+			return // not a request a client could send
+		}
+		r.RemoteAddr = op
+		if withToken {
+			r.Header.Set("Authorization", "Bearer "+a.tok)
+		}
+		w := httptest.NewRecorder()
+		a.h.ServeHTTP(w, r)
+		changed := a.b.ctl.Rules().Generation != gen
+		switch {
+		case !withToken && path != "/health" && w.Code != 401:
+			t.Fatalf("%s %s without the token: %d", method, path, w.Code)
+		case !withToken && changed:
+			t.Fatal("the rules changed without the token")
+		case w.Code >= 500:
+			t.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		case w.Code != 200 && changed:
+			t.Fatalf("%s %s: %d, yet the rules changed", method, path, w.Code)
+		}
+	})
+}

@@ -1,8 +1,10 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
 // reports uptime, link state and the counters of every layer (poll loop,
-// MAC and rings, netstack endpoint, page pool, datapath, filter) as JSON.
-// It serves any net.Listener (a gonet listener on the appliance, a
-// loopback one in tests) and reads counters only through Options.Collect.
+// MAC and rings, netstack endpoint, page pool, datapath, filter) as JSON;
+// api.go and control.go read and change the rules, the addresses and the
+// API token at runtime, behind the credential check of mgmt/auth. It
+// serves any net.Listener (a gonet listener on the appliance, a loopback
+// one in tests) and reads counters only through Options.Collect.
 package mgmt
 
 import (
