@@ -112,15 +112,7 @@ func (a *appliance) waitConsole(t *testing.T, substr string) {
 // cardNow reads the configuration in force on the card image.
 func cardNow(t *testing.T, img string) (cfgstore.Config, cfgstore.Slot) {
 	t.Helper()
-	dev, err := cfgstore.OpenFile(img, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	st, err := cfgstore.Open(dev, cfgstore.DefaultLayout, cfgstore.Validate)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openCard(t, img)
 	c, sl, ok := st.Current()
 	if !ok {
 		t.Fatalf("no valid slot on the card: %v", st.Slots())
