@@ -35,7 +35,7 @@ LDFLAGS := -T $(TEXT_START) -R 0x1000 -X main.Version=$(VERSION)
 
 QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
-DEBIAN_PKGS := qemu-system-arm u-boot-tools
+DEBIAN_PKGS := qemu-system-arm u-boot-tools iproute2 iputils-ping iperf3 nmap
 
 .PHONY: all deps toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
@@ -46,6 +46,10 @@ deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v mkimage >/dev/null || missing="$$missing u-boot-tools"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v ping >/dev/null || missing="$$missing iputils-ping"; \
+	command -v iperf3 >/dev/null || missing="$$missing iperf3"; \
+	command -v nmap >/dev/null || missing="$$missing nmap"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo ">> installing:$$missing"; \
@@ -130,10 +134,14 @@ test-fuzz:
 test-mutation:
 	bash scripts/mutation/run.sh
 
+# The bridge and Mk II LAN tests put Linux hosts in network namespaces on
+# tap devices (root only; skipped otherwise). HWTEST_FLAGS adds test flags,
+# e.g. HWTEST_FLAGS='-run Bridge -netprefix me'.
+HWTEST_FLAGS ?=
 test-qemu: deps firmware selftest storetest
-	$(GO) test -count=1 -tags hwtest -v ./hw-tests/ \
+	$(GO) test -count=1 -timeout 40m -tags hwtest -v ./hw-tests/ \
 	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf \
-	  -storetest $(CURDIR)/$(BUILD)/storetest.elf
+	  -storetest $(CURDIR)/$(BUILD)/storetest.elf -mk2lan $(CURDIR)/$(BUILD)/mk2lan.elf $(HWTEST_FLAGS)
 
 bench: bench-host bench-qemu
 

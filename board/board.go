@@ -49,6 +49,17 @@ func (p Port) IRQ() int {
 	return ENET2IRQ
 }
 
+// PHYAlone reports whether p's PHY is the only one the board puts on its
+// MDIO bus: then a PHY found there at another address (a scan) is p's.
+func (b *Board) PHYAlone(p Port) bool {
+	for _, q := range b.Ports {
+		if q.ENET != p.ENET && q.MDIOBus == p.MDIOBus {
+			return false
+		}
+	}
+	return true
+}
+
 // DMA describes the region of DDR kept out of the Go heap for the
 // network: its first DescBytes hold descriptor rings, mapped normal
 // non-cacheable; the rest holds packet pages, mapped write-back cacheable.

@@ -67,3 +67,21 @@ func TestENETPads(t *testing.T) {
 		t.Errorf("ENET2 pads with MDIO on ENET1: %+v", p2)
 	}
 }
+
+// Only a PHY alone on its MDIO bus may be found by a scan: the Mk II
+// LAN's is, the EVK's two share ENET2's bus.
+func TestPHYAlone(t *testing.T) {
+	if !MK2LAN.PHYAlone(MK2LAN.Ports[0]) {
+		t.Error("the Mk II LAN's PHY is alone on ENET2's MDIO")
+	}
+	for _, p := range EVK.Ports {
+		if EVK.PHYAlone(p) {
+			t.Errorf("EVK %s: PHY reported alone on a shared bus", p.Name)
+		}
+	}
+	own := EVK
+	own.Ports = []Port{{Name: "lan", ENET: 1, MDIOBus: 1}, {Name: "wan", ENET: 2, MDIOBus: 2}}
+	if !own.PHYAlone(own.Ports[0]) || !own.PHYAlone(own.Ports[1]) {
+		t.Error("PHYs on separate buses are each alone")
+	}
+}

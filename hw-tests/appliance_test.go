@@ -64,9 +64,26 @@ func freeUDPPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// TestMain stops the shared appliance boot after the last test.
+// Boots that serve a group of tests after this file's (the bridge's):
+// one at a time, since a booted firmware keeps part of a host core busy
+// even when idle. Starting one stops the previous; TestMain stops the
+// last. This file's boot stays up for the whole run (the watchdog test
+// checks it last).
+var stopShared func()
+
+func exclusiveBoot(stop func()) {
+	if stopShared != nil {
+		stopShared()
+	}
+	stopShared = stop
+}
+
+// TestMain stops the shared appliance boots after the last test.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if stopShared != nil {
+		stopShared()
+	}
 	app.stop()
 	os.Exit(code)
 }
@@ -92,6 +109,14 @@ func bootAppliance(t *testing.T) *appliance {
 
 // tokenLine is the console's line with a newly made API token.
 var tokenLine = regexp.MustCompile(`auth: API token ([A-Za-z0-9_-]{43}) `)
+
+// consoleToken is the API token the console printed ("": none).
+func consoleToken(r *Run) string {
+	if m := tokenLine.FindStringSubmatch(r.Output()); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // startAppliance boots the firmware with extra QEMU arguments (a card),
 // its lan port wired to a new peer and its monitor a socket in dir; the
@@ -119,9 +144,7 @@ func startAppliance(t *testing.T, dir string, timeout time.Duration, extra ...st
 	} else {
 		t.Logf("appliance ready after %v wall time", wall)
 	}
-	if m := tokenLine.FindStringSubmatch(a.run.Output()); m != nil {
-		a.token = m[1]
-	}
+	a.token = consoleToken(a.run)
 	a.peer, a.err = peer.New(peer.Options{
 		Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MAC:     peerMAC,

@@ -2,7 +2,7 @@
 // check in front of every endpoint but /health, and the endpoints that
 // read and change the rules, the addresses and the token through Control.
 //
-//	GET  /health            200 "ok" (no credential needed)
+//	GET  /health            200 "ok" (no credential needed; mgmt.go)
 //	GET  /rules             the rules in force, their counters, the trial if any
 //	PUT  /rules[?confirm=D] new rules (the body), at once or on trial for D
 //	POST /rules/confirm     keep the rules on trial
@@ -38,13 +38,12 @@ const (
 	MaxConfigBody = 64 << 10 // netstack.ParseConfig's own bound
 )
 
-// guarded answers /health itself and passes every other request to next
-// only with the right credential.
+// guarded passes /health to next, and every other request only with the
+// right credential.
 func guarded(g *auth.Guard, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte("ok\n"))
+		if r.URL.Path == "/health" {
+			next.ServeHTTP(w, r)
 			return
 		}
 		src, _ := netip.ParseAddrPort(r.RemoteAddr)

@@ -223,3 +223,17 @@ func FuzzAPI(f *testing.F) {
 		}
 	})
 }
+
+// /health needs no token, shows no counters, and goes through Collect, so
+// a hung status path hangs it too (the watchdog probes it).
+func TestHealthGathersStatus(t *testing.T) {
+	a := newAPI(t)
+	calls := 0
+	a.h = Handler(Options{Version: "v", Now: a.b.clk.Now, Control: a.b.ctl, Collect: func(*Status) { calls++ }})
+	a.want(a.do("GET", "/health", "", "", op), 200, "ok\n")
+	if calls != 1 {
+		t.Fatalf("/health called Collect %d times", calls)
+	}
+	a.want(a.do("POST", "/health", "", "", op), 405, "")
+	a.want(a.do("GET", "/healthz", "", "", op), 401, "")
+}

@@ -15,9 +15,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fosbury-net/fosbury/board/watchdog"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/health"
 	"github.com/fosbury-net/fosbury/mgmt/auth"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
@@ -44,7 +46,18 @@ type Status struct {
 	Pool          pagepool.Stats  `json:"pool"`
 	Datapath      datapath.Stats  `json:"datapath"`
 	Filter        filter.Snapshot `json:"filter"`
-	Auth          auth.Stats      `json:"auth"`
+	// Auth counts the API's credential checks (mgmt/auth).
+	Auth auth.Stats `json:"auth"`
+	// Reset is why the SoC last reset, as read at boot.
+	Reset watchdog.ResetCause `json:"reset"`
+	// Watchdog is the hardware watchdog and the monitor feeding it.
+	Watchdog WatchdogStatus `json:"watchdog"`
+}
+
+// WatchdogStatus is the armed time-out and the liveness of every source.
+type WatchdogStatus struct {
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	health.Status
 }
 
 // Options configures the server.
@@ -68,19 +81,30 @@ func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds()}
+	status := func() *Status {
+		st := &Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds()}
 		if o.Collect != nil {
-			o.Collect(&st)
+			o.Collect(st)
 		}
 		if o.Control != nil {
 			st.Auth = o.Control.Guard().Stats()
 		}
+		return st
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(&st)
+		enc.Encode(status())
+	})
+	// /health needs no credential and shows nothing, but it gathers what
+	// /status does: it answers only while that path works (the watchdog
+	// probes it).
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		status()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /pattern", servePattern)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

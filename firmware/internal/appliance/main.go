@@ -36,14 +36,19 @@ func Main(b *board.Board, boardInit func() error, version string) {
 	if !imx6ul.Native && strings.Contains(semihosting.Cmdline(), " exit") {
 		goos.Exit(0)
 	}
-	if err := run(b, boardInit, version); err != nil {
+	g, err := armWatchdog()
+	if err != nil {
+		fmt.Printf("fosbury: %v\n", err)
+		goos.Exit(1)
+	}
+	if err := run(b, boardInit, version, g); err != nil {
 		fmt.Printf("fosbury: %v\n", err)
 		goos.Exit(1)
 	}
 	select {}
 }
 
-func run(b *board.Board, boardInit func() error, version string) error {
+func run(b *board.Board, boardInit func() error, version string, g *guard) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
@@ -53,7 +58,7 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		return err
 	}
 	started := time.Now()
-	a, err := Start(b, cfg, files.Rules, version)
+	a, err := Start(b, cfg, files.Rules, version, g)
 	if err != nil {
 		return err
 	}
@@ -67,5 +72,6 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		}
 		fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)
 	}
+	g.markReady()
 	return nil
 }
