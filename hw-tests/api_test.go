@@ -283,3 +283,21 @@ func TestOperateThroughTheAPI(t *testing.T) {
 		t.Fatal("the change at once did not survive the restart")
 	}
 }
+
+// Without a card (the shared boot): the token lasts this boot, and a
+// change applies in memory, said in the answer. (A read-only card is
+// tested on the host only: QEMU 7.2 refuses a read-only SD drive.)
+func TestAPIWithoutCard(t *testing.T) {
+	a := bootAppliance(t)
+	if !strings.Contains(a.run.Output(), "(for this boot only: no configuration medium)") {
+		t.Fatalf("no one-boot token on the console:\n%s", a.run.Output())
+	}
+	rules := a.rules(t).Text // the same rules again: the tests after this one keep theirs
+	body := a.want(t, "PUT", "/rules", rules, 200, `"saved": false`)
+	if !strings.Contains(body, `"not_saved": "no configuration medium"`) {
+		t.Fatalf("answer %s", body)
+	}
+	if st := a.rules(t); st.Saved.Saved || st.Text != rules {
+		t.Fatalf("GET /rules %+v", st)
+	}
+}

@@ -130,7 +130,7 @@ func TestRuleChangeOverHTTP(t *testing.T) {
 	}
 	a.want(a.do("PUT", "/rules?confirm=soon", "token", noPing, op), 400, `confirm=\"soon\" is not a duration`)
 	a.want(a.do("PUT", "/rules?confirm=0", "token", noPing, op), 400, "confirm window")
-	a.want(a.do("PUT", "/rules", "token", strings.Repeat("# pad\n", MaxRulesBody/6+1), op), 413, "over 131072 bytes")
+	a.want(a.do("PUT", "/rules", "token", strings.Repeat("# pad\n", MaxRulesBody/6+1), op), 413, "over 65536 bytes")
 	a.want(a.do("PUT", "/config", "token", strings.Repeat("#", MaxConfigBody+1), op), 413, "over 65536 bytes")
 	a.want(a.do("PUT", "/config", "token", "port lan address x\nhttp 80\n", op), 400, `fosbury.conf:1:18: `)
 	if !a.b.pings() || a.b.ctl.Rules().Generation != gen {
