@@ -77,20 +77,32 @@ func NewEngine(opts Options) *Engine {
 // Load parses and compiles src and installs it. On any error the rules in
 // force stay in force.
 func (e *Engine) Load(name string, src []byte) error {
-	rs, err := Parse(name, src)
-	if err == nil {
-		var p *Program
-		if p, err = Compile(rs, e.opts); err == nil {
-			e.mu.Lock()
-			e.name = name
-			e.install(p)
-			e.mu.Unlock()
-			e.stats.reloads.Add(1)
-			return nil
-		}
+	p, err := e.Compile(name, src)
+	if err != nil {
+		return err
 	}
-	e.stats.reloadErrors.Add(1)
-	return err
+	e.mu.Lock()
+	e.name = name
+	e.install(p)
+	e.mu.Unlock()
+	e.stats.reloads.Add(1)
+	return nil
+}
+
+// Compile parses and compiles src with the engine's options, for Install
+// later: a caller can check rules, save them, and only then put them in
+// force. A refused file counts as a reload error.
+func (e *Engine) Compile(name string, src []byte) (*Program, error) {
+	rs, err := Parse(name, src)
+	var p *Program
+	if err == nil {
+		p, err = Compile(rs, e.opts)
+	}
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return nil, err
+	}
+	return p, nil
 }
 
 // Reload is Load under the name of the last file loaded.

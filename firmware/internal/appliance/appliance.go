@@ -71,7 +71,8 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
-	guard   *guard // the watchdog's health monitor (watchdog.go)
+	control *mgmt.Control // the API's configuration changes (control.go)
+	guard   *guard        // the watchdog's health monitor (watchdog.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -258,7 +259,8 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect)})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect),
+		Control: a.control})
 	return nil
 }
 

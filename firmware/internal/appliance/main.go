@@ -52,7 +52,7 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 	if err := boardInit(); err != nil {
 		return err
 	}
-	_, files := bootConfig(b) // the store: for the management API to write through
+	st, files := bootConfig(b)
 	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
@@ -66,6 +66,7 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
 	if cfg.HTTPPort != 0 {
+		a.newControl(st, files)
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err
 		}
