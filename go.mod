@@ -3,9 +3,11 @@ module github.com/fosbury-net/fosbury
 go 1.26.5
 
 require (
+	github.com/google/gopacket v1.1.19
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
 	github.com/usbarmory/tamago v1.26.6
+	golang.org/x/sys v0.49.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
 
@@ -20,6 +22,5 @@ require (
 	github.com/google/btree v1.1.2 // indirect
 	github.com/gopacket/gopacket v1.7.7
 	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )

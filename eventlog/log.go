@@ -44,10 +44,11 @@ const (
 	KindError              // an error counter moved
 	KindSystem             // boot and the like
 	KindLog                // the log itself: lines it dropped
+	KindConfig             // the API changed rules, addresses or the token
 	numKinds
 )
 
-var kindNames = [numKinds]string{"rule", "link", "filter", "error", "system", "log"}
+var kindNames = [numKinds]string{"rule", "link", "filter", "error", "system", "log", "config"}
 
 func (k Kind) String() string {
 	if k < numKinds {
@@ -301,6 +302,7 @@ const summaryEvery = time.Second
 func (l *Log) Run(stop <-chan struct{}) {
 	var (
 		sentSeq     uint64 // newest line sent to syslog (or skipped)
+		lastSendErr int64  // when a send error was last logged
 		lastDropped uint64
 		lastSummary int64
 		timer       = time.NewTimer(time.Hour)
@@ -341,8 +343,21 @@ func (l *Log) Run(stop <-chan struct{}) {
 		}
 		for i := range buf {
 			out = l.AppendSyslog(out[:0], &buf[i])
-			if _, err := w.Write(out); err != nil {
-				l.sendErrors.Add(1)
+			_, err := w.Write(out)
+			if err != nil {
+				// A connected UDP socket reports an ICMP error about an
+				// earlier datagram (port unreachable: the collector was
+				// not up yet) on the next write, which it then drops:
+				// once more.
+				_, err = w.Write(out)
+			}
+			if err != nil {
+				// Say why in /log, once a minute at most (Event is
+				// rate-limited too); the collector cannot hear it.
+				if now := l.o.Now(); l.sendErrors.Add(1) == 1 || now-lastSendErr >= int64(time.Minute) {
+					lastSendErr = now
+					l.Event(Error, KindLog, "syslog: "+err.Error())
+				}
 			} else {
 				l.sent.Add(1)
 			}

@@ -1,7 +1,9 @@
 package eventlog
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -270,5 +272,34 @@ func TestHitAllocatesNothing(t *testing.T) {
 func TestSDParamEscapes(t *testing.T) {
 	if got := string(sdParam(nil, "label", `a"b\c]d`)); got != ` label="a\"b\\c\]d"` {
 		t.Fatalf("%s", got)
+	}
+}
+
+// failOnce is a connected UDP socket that reports an earlier datagram's
+// ICMP error on the next write.
+type failOnce struct {
+	datagrams
+	failed bool
+}
+
+func (f *failOnce) Write(b []byte) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, errors.New("connection was refused")
+	}
+	return f.datagrams.Write(b)
+}
+
+func TestSyslogRetriesAnEarlierDatagramsError(t *testing.T) {
+	l, _, _ := newLog(t, Options{})
+	sink := &failOnce{}
+	l.SetSyslog(sink)
+	run(t, l)
+	l.Event(Notice, KindSystem, "up")
+	if got := sink.wait(t, 1); !bytes.Contains(got[0], []byte(" up")) {
+		t.Fatalf("%q", got[0])
+	}
+	if st := l.Stats(); st.SyslogErrors != 0 || st.SyslogSent != 1 {
+		t.Fatalf("%+v", st)
 	}
 }

@@ -45,6 +45,12 @@ type engineStats struct {
 	reloadErrors   atomic.Uint64
 }
 
+// reclaimPerFrame is how many expired states (from the LRU tail) and how
+// many slots of the re-check sweep each decided frame visits: enough that
+// expiry keeps pace with creation (two visits per frame, at most one new
+// state per frame), small enough to keep Decide's cost flat.
+const reclaimPerFrame = 2
+
 // NewEngine returns an engine with no rules: everything is dropped until
 // Load or Reload installs a rule set.
 func NewEngine(opts Options) *Engine {
@@ -71,20 +77,32 @@ func NewEngine(opts Options) *Engine {
 // Load parses and compiles src and installs it. On any error the rules in
 // force stay in force.
 func (e *Engine) Load(name string, src []byte) error {
-	rs, err := Parse(name, src)
-	if err == nil {
-		var p *Program
-		if p, err = Compile(rs, e.opts); err == nil {
-			e.mu.Lock()
-			e.name = name
-			e.install(p)
-			e.mu.Unlock()
-			e.stats.reloads.Add(1)
-			return nil
-		}
+	p, err := e.Compile(name, src)
+	if err != nil {
+		return err
 	}
-	e.stats.reloadErrors.Add(1)
-	return err
+	e.mu.Lock()
+	e.name = name
+	e.install(p)
+	e.mu.Unlock()
+	e.stats.reloads.Add(1)
+	return nil
+}
+
+// Compile parses and compiles src with the engine's options, for Install
+// later: a caller can check rules, save them, and only then put them in
+// force. A refused file counts as a reload error.
+func (e *Engine) Compile(name string, src []byte) (*Program, error) {
+	rs, err := Parse(name, src)
+	var p *Program
+	if err == nil {
+		p, err = Compile(rs, e.opts)
+	}
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return nil, err
+	}
+	return p, nil
 }
 
 // Reload is Load under the name of the last file loaded.
@@ -143,8 +161,8 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		// no rule can allow it (like pf without allow-opts).
 		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
 	default:
-		e.ct.expireTail(m.Now, 2)
-		e.sweep(pr, m.Now, 2)
+		e.ct.expireTail(m.Now, reclaimPerFrame)
+		e.sweep(pr, m.Now, reclaimPerFrame)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
 	e.stats.verdicts[v.Action].Add(1)
@@ -168,6 +186,11 @@ func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
 			f := e.frags.find(p, now)
 			if f == nil || f.gen != pr.gen {
 				return dropped(ReasonFragOrphan, -1)
+			}
+			if p.fragOff < f.hdrEnd {
+				// Overlaps the headers the first was judged on, so it
+				// could rewrite them (RFC 1858 3.2, RFC 5722).
+				return dropped(ReasonMalformed, -1)
 			}
 			return Verdict{Action: Pass, Rule: f.rule, State: true}
 		}

@@ -12,8 +12,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -192,11 +194,36 @@ func tcpSYN(sport, dport uint16) []byte {
 	return ipv4Frame(6, seg)
 }
 
-// The log at a collector: a flood of connection attempts to a closed port
-// of the appliance (its rule rejects and logs them). Every datagram is an
-// RFC 5424 message; the rule's lines carry the 5-tuple in structured
-// data; the rate limit holds by the appliance's own clock, and what it
-// refused is counted and reported in a line of its own.
+// logRule is what TestSyslogUnderFlood puts in front of the rules in
+// force, through the API, for the length of the test.
+const logRule = `reject log proto tcp to self port 23 label "closed port on the appliance"` + "\n"
+
+// withRule installs rule in front of the rules in force, on trial
+// (reverted at cleanup, or by itself after ten minutes).
+func (a *appliance) withRule(t *testing.T, rule string) {
+	t.Helper()
+	code, body, err := a.request(applianceV4, "GET", "/rules", "Bearer "+a.token, nil)
+	var cur struct{ Text string }
+	if err != nil || code != 200 || json.Unmarshal(body, &cur) != nil {
+		t.Fatalf("GET /rules: %d %v %s", code, err, body)
+	}
+	code, body, err = a.request(applianceV4, "PUT", "/rules?confirm=600s", "Bearer "+a.token, []byte(rule+cur.Text))
+	if err != nil || code != 200 {
+		t.Fatalf("PUT /rules: %d %v %s", code, err, body)
+	}
+	t.Cleanup(func() {
+		if code, body, err := a.request(applianceV4, "POST", "/rules/revert", "Bearer "+a.token, nil); err != nil || code != 200 {
+			t.Errorf("POST /rules/revert: %d %v %s", code, err, body)
+		}
+	})
+}
+
+// The log at a collector: a rule that rejects and logs connection
+// attempts to a closed port of the appliance, installed through the API
+// (the collector sees that as a line too), then a flood of them. Every
+// datagram is an RFC 5424 message; the rule's lines carry the 5-tuple in
+// structured data; the rate limit holds by the appliance's own clock, and
+// what it refused is counted and reported in a line of its own.
 func TestSyslogUnderFlood(t *testing.T) {
 	a := bootAppliance(t)
 	conn, err := a.peer.ListenUDP(netip.AddrPortFrom(peerV4, 514))
@@ -220,6 +247,7 @@ func TestSyslogUnderFlood(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	a.withRule(t, logRule)
 	before := a.status(t)
 	const flood = 3000
 	for i := 0; i < flood; i++ {
@@ -230,8 +258,10 @@ func TestSyslogUnderFlood(t *testing.T) {
 	for {
 		time.Sleep(time.Second)
 		mu.Lock()
-		n := len(got)
-		reported := n > 0 && bytes.Contains(got[n-1], []byte(" log [meta"))
+		reported := false
+		for _, b := range got {
+			reported = reported || bytes.Contains(b, []byte(" log [meta"))
+		}
 		mu.Unlock()
 		if reported || time.Now().After(deadline) {
 			break
@@ -244,7 +274,7 @@ func TestSyslogUnderFlood(t *testing.T) {
 	mu.Unlock()
 
 	var rule []*rfc5424.Message
-	var dropReport *rfc5424.Message
+	var dropReport, installed *rfc5424.Message
 	lastSeq := 0
 	for _, b := range msgs {
 		m, err := rfc5424.Parse(b)
@@ -273,10 +303,21 @@ func TestSyslogUnderFlood(t *testing.T) {
 			if strings.Contains(m.Msg, "lines dropped") {
 				dropReport = m
 			}
+		case "config":
+			if strings.Contains(m.Msg, "rules") {
+				installed = m
+			}
 		}
 	}
-	if len(rule) < 10 || dropReport == nil {
-		t.Fatalf("%d rule lines, drop report %v, of %d datagrams", len(rule), dropReport != nil, len(msgs))
+	if len(rule) < 10 || dropReport == nil || installed == nil {
+		for _, b := range msgs {
+			if !bytes.Contains(b, []byte(" rule [meta")) {
+				t.Logf("%s", b)
+			}
+		}
+		t.Logf("/log:\n%s", a.get(t, "/log?lines=200"))
+		t.Logf("log counters: %+v", after.Log)
+		t.Fatalf("%d rule lines, drop report %v, rule change %v, of %d datagrams", len(rule), dropReport != nil, installed != nil, len(msgs))
 	}
 	// The limit (50 lines/s, burst 100) by the appliance's clock.
 	up := func(m *rfc5424.Message) float64 {
@@ -296,10 +337,15 @@ func TestSyslogUnderFlood(t *testing.T) {
 		flood, received, len(rule), span, limited, len(msgs))
 }
 
-// captureStream starts GET /capture with the query and returns its body.
+// captureStream starts GET /capture with the query and returns its body,
+// streamed: its connection closes with ctx.
 func (a *appliance) captureStream(t *testing.T, ctx context.Context, query url.Values) (io.ReadCloser, error) {
-	client := a.client(0)
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return a.peer.DialTCP(ctx, netip.AddrPortFrom(applianceV4, 80))
+		}}}
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://appliance/capture?"+query.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+a.token)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err

@@ -92,6 +92,11 @@ func appendLabelValue(b []byte, s string) []byte {
 	return b
 }
 
+// appendHex appends v as 0x followed by hex digits.
+func appendHex(b []byte, v uint64) []byte {
+	return strconv.AppendUint(append(b, "0x"...), v, 16)
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1
@@ -201,9 +206,9 @@ func appendMetrics(b []byte, st *Status) []byte {
 	p.one("fosbury_poll_drains_total", counter, "Wakeups of the poll loop served.", float64(st.Loop.Drains))
 	p.one("fosbury_poll_passes_total", counter, "Poll passes over every port.", float64(st.Loop.Passes))
 	p.one("fosbury_poll_busy_seconds_total", counter, "Time the poll loop spent draining the rings.", float64(st.Loop.BusyNS)/1e9)
-	// CPU busy and idle time: when Status gains the idle loop's counters,
-	// render them here as fosbury_cpu_seconds_total{mode="busy"|"idle"}
-	// (metrics_test.go fails until every new field has a sample).
+	p.head("fosbury_cpu_seconds_total", counter, "CPU time since boot: halted in the idle governor, or not.")
+	p.sample("fosbury_cpu_seconds_total", float64(st.CPU.IdleNS)/1e9, "mode", "idle")
+	p.sample("fosbury_cpu_seconds_total", float64(st.CPU.UptimeNS-min(st.CPU.IdleNS, st.CPU.UptimeNS))/1e9, "mode", "busy")
 
 	p.head("fosbury_port_info", gauge, "Always 1; the port's MAC address as a label.")
 	for i := range st.Ports {
@@ -266,6 +271,35 @@ func appendMetrics(b []byte, st *Status) []byte {
 	p.sample("fosbury_log_dropped_total", float64(lg.Overflow), "reason", "reader-behind")
 	p.one("fosbury_syslog_sent_total", counter, "Syslog datagrams sent.", float64(lg.SyslogSent))
 	p.one("fosbury_syslog_errors_total", counter, "Log lines not sent to syslog.", float64(lg.SyslogErrors))
+
+	au := &st.Auth
+	p.head("fosbury_auth_requests_total", counter, "API requests by the outcome of their credential check.")
+	p.sample("fosbury_auth_requests_total", float64(au.Accepted), "result", "accepted")
+	p.sample("fosbury_auth_requests_total", float64(au.Missing), "result", "missing")
+	p.sample("fosbury_auth_requests_total", float64(au.Failed), "result", "failed")
+	p.sample("fosbury_auth_requests_total", float64(au.Limited), "result", "limited")
+	p.one("fosbury_auth_sources", gauge, "Client sources in the credential check's table.", float64(au.Sources))
+	p.one("fosbury_auth_evicted_total", counter, "Sources pushed out of the full table.", float64(au.Evicted))
+
+	var srsr, wrsr [10]byte
+	p.head("fosbury_reset_info", gauge, "Always 1; why the SoC last reset, and its reset status registers, as labels.")
+	p.sample("fosbury_reset_info", 1, "cause", st.Reset.Cause,
+		"src_srsr", string(appendHex(srsr[:0], uint64(st.Reset.SRSR))), "wdog1_wrsr", string(appendHex(wrsr[:0], uint64(st.Reset.WRSR))))
+	wd := &st.Watchdog
+	p.one("fosbury_watchdog_timeout_seconds", gauge, "The hardware watchdog's time-out.", wd.TimeoutSeconds)
+	p.one("fosbury_watchdog_ready", gauge, "1 once every probed source has answered.", b2f(wd.Ready))
+	p.one("fosbury_watchdog_feeding", gauge, "1 while the monitor feeds the watchdog.", b2f(wd.Feeding))
+	p.one("fosbury_watchdog_feeds_total", counter, "Watchdog feeds.", float64(wd.Feeds))
+	p.one("fosbury_watchdog_missed_total", counter, "Periods without a feed: a source had not answered.", float64(wd.Missed))
+	p.one("fosbury_watchdog_deadline_seconds", gauge, "How long a source may go without answering.", wd.Deadline)
+	p.head("fosbury_watchdog_source_answered_seconds_ago", gauge, "Time since each probed source last answered.")
+	for i := range wd.Sources {
+		p.sample("fosbury_watchdog_source_answered_seconds_ago", wd.Sources[i].AnsweredAgo, "source", wd.Sources[i].Name)
+	}
+	p.head("fosbury_watchdog_source_fresh", gauge, "1 if the source answered within the deadline.")
+	for i := range wd.Sources {
+		p.sample("fosbury_watchdog_source_fresh", b2f(wd.Sources[i].Fresh), "source", wd.Sources[i].Name)
+	}
 
 	cp := &st.Capture
 	p.one("fosbury_capture_sessions_total", counter, "Packet captures started.", float64(cp.Sessions))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/health"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -38,6 +39,8 @@ func sampleStatus() Status {
 		st.Ports = append(st.Ports, PortStatus{Name: name, MAC: "52:54:00:12:34:56", Link: enet.Link{Up: true, Speed: 100, FullDuplex: true}})
 	}
 	st.Filter.Rules = []filter.RuleCounters{{Line: 3, Text: "pass", Packets: 1, Bytes: 2}, {Line: 7, Text: "drop", Label: `a "b"\`, Packets: 3}}
+	st.CPU.UptimeNS, st.CPU.IdleNS = 10e9, 4e9
+	st.Watchdog.Sources = []health.SourceStatus{{Name: "poll", AnsweredAgo: 0.5, Fresh: true}, {Name: "mgmt", AnsweredAgo: 1}}
 	return st
 }
 
@@ -45,7 +48,8 @@ func TestMetricsParseFamiliesTypesLabels(t *testing.T) {
 	st := sampleStatus()
 	fams := parseMetrics(t, appendMetrics(nil, &st))
 	allowed := map[string]bool{"port": true, "class": true, "verdict": true, "reason": true, "rule": true, "line": true,
-		"label": true, "proto": true, "version": true, "goversion": true, "mac": true}
+		"label": true, "proto": true, "version": true, "goversion": true, "mac": true, "mode": true, "result": true,
+		"cause": true, "src_srsr": true, "wdog1_wrsr": true, "source": true}
 	for name, f := range fams {
 		if !strings.HasPrefix(name, "fosbury_") || f.GetHelp() == "" {
 			t.Errorf("%s: no fosbury_ prefix or no HELP", name)
@@ -81,6 +85,7 @@ func TestMetricsParseFamiliesTypesLabels(t *testing.T) {
 		"fosbury_filter_rule_packets_total": "label,line,rule", "fosbury_filter_verdicts_total": "verdict",
 		"fosbury_filter_drops_total": "reason", "fosbury_conntrack_states": "proto", "fosbury_log_dropped_total": "reason",
 		"fosbury_uptime_seconds": "", "fosbury_poll_busy_seconds_total": "", "fosbury_build_info": "goversion,version",
+		"fosbury_cpu_seconds_total": "mode", "fosbury_auth_requests_total": "result", "fosbury_watchdog_source_fresh": "source",
 	} {
 		f := fams[name]
 		if f == nil || len(f.Metric) == 0 {

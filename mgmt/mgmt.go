@@ -1,10 +1,12 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
-// reports uptime, link state and the counters of every layer (poll loop,
-// MAC and rings, netstack endpoint, page pool, datapath, filter, log,
-// capture) as JSON, `/metrics` the same in the Prometheus text format,
-// `/log` the event log and `/capture` a packet capture. It serves any
-// net.Listener (a gonet listener on the appliance, a loopback one in
-// tests) and reads counters only through Options.Collect.
+// reports uptime, link state and the counters of every layer (CPU time,
+// poll loop, MAC and rings, netstack endpoint, page pool, datapath,
+// filter, log, capture) as JSON, `/metrics` the same in the Prometheus
+// text format, `/log` the event log and `/capture` a packet capture;
+// api.go and control.go read and change the rules, the addresses and the
+// API token at runtime, behind the credential check of mgmt/auth. It
+// serves any net.Listener (a gonet listener on the appliance, a loopback
+// one in tests) and reads counters only through Options.Collect.
 package mgmt
 
 import (
@@ -15,11 +17,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fosbury-net/fosbury/board/idle"
+	"github.com/fosbury-net/fosbury/board/watchdog"
 	"github.com/fosbury-net/fosbury/capture"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/eventlog"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/health"
+	"github.com/fosbury-net/fosbury/mgmt/auth"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
@@ -40,6 +46,7 @@ type PortStatus struct {
 type Status struct {
 	Version       string          `json:"version"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
+	CPU           idle.Stats      `json:"cpu"`
 	Loop          enet.LoopStats  `json:"poll_loop"`
 	Ports         []PortStatus    `json:"ports"`
 	Pool          pagepool.Stats  `json:"pool"`
@@ -47,6 +54,18 @@ type Status struct {
 	Filter        filter.Snapshot `json:"filter"`
 	Log           eventlog.Stats  `json:"log"`
 	Capture       capture.Stats   `json:"capture"`
+	// Auth counts the API's credential checks (mgmt/auth).
+	Auth auth.Stats `json:"auth"`
+	// Reset is why the SoC last reset, as read at boot.
+	Reset watchdog.ResetCause `json:"reset"`
+	// Watchdog is the hardware watchdog and the monitor feeding it.
+	Watchdog WatchdogStatus `json:"watchdog"`
+}
+
+// WatchdogStatus is the armed time-out and the liveness of every source.
+type WatchdogStatus struct {
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	health.Status
 }
 
 // Options configures the server.
@@ -60,7 +79,6 @@ type Options struct {
 	// request and must not keep the Status. It may reuse the storage of
 	// st.Ports and st.Filter.Rules (append to them from [:0]).
 	Collect func(*Status)
-
 	// Log serves GET /log (nil: 404).
 	Log *eventlog.Log
 	// Capture serves GET /capture (nil: 404); Filter compiles its match
@@ -68,6 +86,10 @@ type Options struct {
 	Capture *capture.Tap
 	Filter  *filter.Engine
 	Ports   []string
+	// Control serves the rules, configuration and token endpoints
+	// (api.go), and its Guard checks every request but /health. Nil (in
+	// tests only): no such endpoints, and no credential asked.
+	Control *Control
 }
 
 // Handler returns the management HTTP handler.
@@ -75,16 +97,25 @@ func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	status := func() *Status {
+		st := &Status{}
+		collect(o, st)
+		return st
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds()}
-		if o.Collect != nil {
-			o.Collect(&st)
-		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(&st)
+		enc.Encode(status())
+	})
+	// /health needs no credential and shows nothing, but it gathers what
+	// /status does: it answers only while that path works (the watchdog
+	// probes it).
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		status()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /metrics", metricsHandler(o))
 	mux.HandleFunc("GET /pattern", servePattern)
@@ -98,7 +129,25 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("fosbury " + o.Version + "\n" + endpoints))
 	})
-	return mux
+	if o.Control == nil {
+		return mux
+	}
+	o.Control.register(mux)
+	return guarded(o.Control.Guard(), o.Now, mux)
+}
+
+// collect fills st for /status and /metrics, reusing the storage of its
+// Ports and Filter.Rules.
+func collect(o Options, st *Status) {
+	ports, rules := st.Ports[:0], st.Filter.Rules[:0]
+	*st = Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds(), Ports: ports}
+	st.Filter.Rules = rules
+	if o.Collect != nil {
+		o.Collect(st)
+	}
+	if o.Control != nil {
+		st.Auth = o.Control.Guard().Stats()
+	}
 }
 
 // endpoints is the index GET / shows.
@@ -118,12 +167,7 @@ func metricsHandler(o Options) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		ports, rules := st.Ports[:0], st.Filter.Rules[:0]
-		st = Status{Version: o.Version, UptimeSeconds: o.Now().Sub(o.Started).Seconds(), Ports: ports}
-		st.Filter.Rules = rules
-		if o.Collect != nil {
-			o.Collect(&st)
-		}
+		collect(o, &st)
 		buf = appendMetrics(buf[:0], &st)
 		w.Header().Set("Content-Type", metricsContentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(buf)))

@@ -27,6 +27,11 @@ syslog 10.0.2.2
 	if cfg.Port("wan") == nil || cfg.HTTPPort != 80 || len(cfg.Ports) != 2 || cfg.Syslog != netip.MustParseAddrPort("10.0.2.2:514") {
 		t.Fatalf("cfg %+v", cfg)
 	}
+	self := cfg.SelfPrefixes()
+	if len(self) != 3 || self[0] != netip.MustParsePrefix("10.0.2.15/32") || self[1] != netip.MustParsePrefix("fd00::15/128") ||
+		self[2] != netip.MustParsePrefix("192.168.7.1/32") {
+		t.Errorf("self %v", self)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {

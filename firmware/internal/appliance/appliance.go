@@ -23,6 +23,7 @@ import (
 
 	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/capture"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
@@ -34,7 +35,6 @@ import (
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/fosbury-net/fosbury/txring"
-	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -82,6 +82,8 @@ type Appliance struct {
 	tap     *capture.Tap
 	stack   *netstack.Stack
 	cfg     *netstack.Config
+	control *mgmt.Control // the API's configuration changes (control.go)
+	guard   *guard        // the watchdog's health monitor (watchdog.go)
 
 	// The wall clock, once something sets it (SetWallClock): Unix time in
 	// ns minus the monotonic clock. Until then logs and captures show
@@ -131,8 +133,8 @@ func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, by
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
-	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), cfg: cfg}
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string, g *guard) (*Appliance, error) {
+	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), guard: g, cfg: cfg}
 	for _, step := range []func() error{
 		a.newPool,
 		a.newPorts,
@@ -197,7 +199,7 @@ func (a *Appliance) bringUpPHYs() error {
 		if bus == nil {
 			bus = p // the board's MDIO owner is not brought up: try our own
 		}
-		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true})
+		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true, ScanIfAbsent: a.board.PHYAlone(p.info)})
 		if err != nil {
 			return fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
@@ -283,9 +285,9 @@ func (a *Appliance) newNetstack(cfg *netstack.Config) error {
 }
 
 // startPorts enables every MAC with its rings and the datapath's handler,
-// then starts the one poll loop and the interrupt service.
+// then starts the one poll loop and the interrupt service (the board's
+// bring-up initialised the GIC).
 func (a *Appliance) startPorts() error {
-	imx6ul.GIC.Init()
 	var macs []*enet.MAC
 	for i, p := range a.ports {
 		if err := p.mac.Start(p.rx, p.tx, a.dp.Handler(i)); err != nil {
@@ -294,7 +296,8 @@ func (a *Appliance) startPorts() error {
 		macs = append(macs, p.mac)
 	}
 	var err error
-	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime})
+	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime,
+		Probe: a.guard.loopProbe("poll")})
 	if err != nil {
 		return err
 	}
@@ -305,7 +308,7 @@ func (a *Appliance) startPorts() error {
 
 // ServeManagement answers the management API on every address, sends
 // the log to the configured syslog collector and starts the watch that
-// logs link changes and errors.
+// logs link changes, rule installs and errors.
 func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	ln, err := a.stack.ListenTCP(port, true)
 	if err != nil {
@@ -321,13 +324,14 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	}
 	a.log.Event(eventlog.Notice, eventlog.KindSystem, "fosbury "+a.version+" up")
 	go mgmt.Watch(nil, watchEvery, a.collect, a.log)
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect,
-		Log: a.log, Capture: a.tap, Filter: a.filter, Ports: a.portNames()})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect),
+		Control: a.control, Log: a.log, Capture: a.tap, Filter: a.filter, Ports: a.portNames()})
 	return nil
 }
 
 // collect fills /status from every layer's own counters.
 func (a *Appliance) collect(st *mgmt.Status) {
+	st.CPU = idle.Read()
 	st.Loop = a.loop.Stats()
 	for _, p := range a.ports {
 		st.Ports = append(st.Ports, mgmt.PortStatus{
