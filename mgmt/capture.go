@@ -7,6 +7,7 @@
 package mgmt
 
 import (
+	"bufio"
 	"errors"
 	"net/http"
 	"strconv"
@@ -96,6 +97,9 @@ func indexOf(names []string, name string) int {
 	return -1
 }
 
+// captureBuffer gathers capture records before they reach the connection.
+const captureBuffer = 16 << 10
+
 // lostTrailer tells a client how many selected frames the capture lost.
 const lostTrailer = "Fosbury-Capture-Lost"
 
@@ -124,8 +128,17 @@ func captureHandler(o Options) http.HandlerFunc {
 			h.Set("Content-Type", "application/vnd.tcpdump.pcap")
 			h.Set("Content-Disposition", `attachment; filename="fosbury.pcap"`)
 		}
+		// Records are small (a header and a frame): they gather in one
+		// buffer, so the connection sees a write per 16 KiB, not two per
+		// frame.
 		sw := newStallWriter(w)
-		res, _ := s.Stream(r.Context(), sw, sw.Flush)
+		bw := bufio.NewWriterSize(sw, captureBuffer)
+		res, _ := s.Stream(r.Context(), bw, func() error {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			return sw.Flush()
+		})
 		h.Set(lostTrailer, strconv.FormatUint(res.Lost, 10))
 	}
 }
