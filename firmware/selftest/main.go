@@ -29,6 +29,7 @@ var checks = []check{
 	{"goroutines", checkGoroutines},
 	{"sleep", checkSleep},
 	{"timers", checkTimers},
+	{"wallclock", checkWallClock},
 	{"gc", checkGC},
 	{"rand", checkRand},
 	{"netstack", checkNetstack},

@@ -140,12 +140,12 @@ func usleep_no_g(usec uint32) { usleep(usec) }
 //go:nosplit
 func nanotime1() int64 { return goos.Nanotime() }
 
-// walltime is the board clock: boards set the time of day by moving
-// goos.Nanotime (tamago's CPU.SetTime), there is no separate RTC here.
+// walltime is the board clock plus goos.WallOffset: setting the date
+// (SNTP) moves the offset only, never nanotime, so timers stay put.
 //
 //go:nosplit
 func walltime() (sec int64, nsec int32) {
-	t := goos.Nanotime()
+	t := goos.Nanotime() + goos.WallOffset()
 	return t / 1e9, int32(t % 1e9)
 }
 
