@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 )
@@ -73,18 +74,42 @@ func NewEngine(opts Options) *Engine {
 func (e *Engine) Load(name string, src []byte) error {
 	rs, err := Parse(name, src)
 	if err == nil {
+		// Compiled under mu: SetSelf must not slip in between.
+		e.mu.Lock()
 		var p *Program
 		if p, err = Compile(rs, e.opts); err == nil {
-			e.mu.Lock()
 			e.name = name
 			e.install(p)
-			e.mu.Unlock()
+		}
+		e.mu.Unlock()
+		if err == nil {
 			e.stats.reloads.Add(1)
 			return nil
 		}
 	}
 	e.stats.reloadErrors.Add(1)
 	return err
+}
+
+// SetSelf replaces Options.Self (the appliance's own addresses, which
+// "to self" and the management reserve use) and recompiles the rules in
+// force with it; later loads keep it. For addresses that change at run
+// time (a DHCP lease). Like Reload, it installs a new Program: its rule
+// counters start at zero, and states are re-checked when next used.
+func (e *Engine) SetSelf(self []netip.Prefix) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	opts := e.opts
+	opts.Self = append([]netip.Prefix(nil), self...)
+	p, err := Compile(e.prog.Load().Ruleset(), opts)
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return err
+	}
+	e.opts.Self = opts.Self
+	e.install(p)
+	e.stats.reloads.Add(1)
+	return nil
 }
 
 // Reload is Load under the name of the last file loaded.
