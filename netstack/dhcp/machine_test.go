@@ -370,8 +370,8 @@ func TestTimers(t *testing.T) {
 	}{
 		{time.Hour, 10 * time.Minute, 20 * time.Minute, 10 * time.Minute, 20 * time.Minute},
 		{time.Hour, 40 * time.Minute, 20 * time.Minute, 10 * time.Minute, 20 * time.Minute}, // T1 after T2
-		{time.Hour, 0, 2 * time.Hour, 30 * time.Minute, 52*time.Minute + 30*time.Second},   // T2 after expiry
-		{time.Second, 0, 0, 5 * time.Second, 8750 * time.Millisecond},                      // clamped to minLease
+		{time.Hour, 0, 2 * time.Hour, 30 * time.Minute, 52*time.Minute + 30*time.Second},    // T2 after expiry
+		{time.Second, 0, 0, 5 * time.Second, 8750 * time.Millisecond},                       // clamped to minLease
 		{Infinite, time.Minute, 2 * time.Minute, Infinite, Infinite},
 	} {
 		srv := newFakeServer()
