@@ -1,0 +1,221 @@
+package dhcp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fosbury-net/fosbury/netstack"
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
+	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// wire joins two channel links both ways, as a cable would.
+func wire(t *testing.T, a, b *channel.Endpoint) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, p := range [][2]*channel.Endpoint{{a, b}, {b, a}} {
+		wg.Add(1)
+		go func(from, to *channel.Endpoint) {
+			defer wg.Done()
+			for {
+				pkt := from.ReadContext(ctx)
+				if pkt == nil {
+					return
+				}
+				frame := pkt.ToView().AsSlice()
+				pkt.DecRef()
+				in := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
+				to.InjectInbound(header.EthernetProtocolAll, in)
+				in.DecRef()
+			}
+		}(p[0], p[1])
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// serverStack is the peer: 10.0.2.2/24 with srv answering on port 67.
+func serverStack(t *testing.T, link *channel.Endpoint, srv *lockedServer) *stack.Stack {
+	s := stack.New(stack.Options{NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{udp.NewProtocol, tcp.NewProtocol}})
+	s.CreateNIC(1, ethernet.New(link))
+	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+		Address: tcpip.AddrFrom4([4]byte{10, 0, 2, 2}), PrefixLen: 24}}
+	s.AddProtocolAddress(1, pa, stack.AddressProperties{})
+	s.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: 1}})
+	var wq waiter.Queue
+	ep, _ := s.NewEndpoint(udp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	ep.SocketOptions().SetBroadcast(true)
+	if err := ep.Bind(tcpip.FullAddress{NIC: 1, Port: ServerPort}); err != nil { // NIC: broadcasts need it
+		t.Fatal(err)
+	}
+	conn := gonet.NewUDPConn(&wq, ep)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			req, err := Parse(buf[:n])
+			if err != nil {
+				continue
+			}
+			if r := srv.handle(req); r != nil {
+				to := net.IPv4bcast
+				if req.CIAddr.IsValid() && !req.CIAddr.IsUnspecified() {
+					to = req.CIAddr.AsSlice()
+				}
+				conn.WriteTo(r.Append(nil), &net.UDPAddr{IP: to, Port: ClientPort})
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done; s.Close() })
+	return s
+}
+
+// lockedServer shares a fakeServer between its goroutine and the test.
+type lockedServer struct {
+	mu sync.Mutex
+	s  *fakeServer
+}
+
+func (l *lockedServer) handle(req *Message) *Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.handle(req)
+}
+
+func (l *lockedServer) set(f func(*fakeServer)) {
+	l.mu.Lock()
+	f(l.s)
+	l.mu.Unlock()
+}
+
+func addrsOf(s *stack.Stack, nic tcpip.NICID) []netip.Prefix {
+	var out []netip.Prefix
+	for _, pa := range s.AllAddresses()[nic] {
+		if pa.Protocol == ipv4.ProtocolNumber && pa.AddressWithPrefix.Address != header.IPv4Broadcast {
+			out = append(out, netip.PrefixFrom(netip.AddrFrom4(pa.AddressWithPrefix.Address.As4()), pa.AddressWithPrefix.PrefixLen))
+		}
+	}
+	return out
+}
+
+func hasDefaultVia(s *stack.Stack, gw string) bool {
+	for _, r := range s.GetRouteTable() {
+		if r.Destination == header.IPv4EmptySubnet && r.Gateway == tcpip.AddrFrom4(netip.MustParseAddr(gw).As4()) {
+			return true
+		}
+	}
+	return false
+}
+
+// The client over gVisor against the fake server on a second stack: it
+// leases 10.0.2.50 in place of the fallback 10.0.2.15, answers TCP on it,
+// renews at T1, and after a NAK goes back to the fallback and leases
+// again. Lease 10 s (the minimum): the test takes about 15 s.
+func TestClientOverGVisor(t *testing.T) {
+	la, lb := channel.New(64, 1500, "\x52\x54\x00\x12\x34\x56"), channel.New(64, 1500, "\x02\x00\x00\x00\x00\x02")
+	wire(t, la, lb)
+	srv := &lockedServer{s: newFakeServer()}
+	srv.s.Lease = 10 * time.Second
+	peer := serverStack(t, lb, srv)
+	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan dhcp\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: ethernet.New(la)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Close)
+	nic, _ := ns.NICID("lan")
+	changes := make(chan *Lease, 8)
+	c, err := Start(Options{Stack: ns.Stack, NIC: nic, MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Hostname: "fosbury",
+		Fallback: cfg.Port("lan").Addrs, OnChange: func(l *Lease) { changes <- l }, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	wait := func(what string) *Lease {
+		t.Helper()
+		select {
+		case l := <-changes:
+			return l
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %s within 30 s; status %+v", what, c.Status())
+		}
+		return nil
+	}
+	lease, fallback := netip.MustParsePrefix("10.0.2.50/24"), netip.MustParsePrefix("10.0.2.15/24")
+	if l := wait("lease"); l == nil || l.Addr != lease {
+		t.Fatalf("lease %+v", l)
+	}
+	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{lease}) || !hasDefaultVia(ns.Stack, "10.0.2.2") {
+		t.Fatalf("stack addresses %v, routes %v: want only the lease and a default route via 10.0.2.2", a, ns.GetRouteTable())
+	}
+	// The appliance answers on the leased address.
+	ln, err := gonet.ListenTCP(ns.Stack, tcpip.FullAddress{Port: 80}, ipv4.ProtocolNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if conn, err := ln.Accept(); err == nil {
+			conn.Write([]byte("hi"))
+			conn.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	conn, err := gonet.DialContextTCP(ctx, peer, tcpip.FullAddress{NIC: 1, Addr: tcpip.AddrFrom4(lease.Addr().As4()), Port: 80}, ipv4.ProtocolNumber)
+	cancel()
+	if err != nil {
+		t.Fatalf("TCP to the leased address: %v", err)
+	}
+	conn.Close()
+
+	// Renewal at T1 (5 s): nothing in the stack changes.
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Status().Renewals == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no renewal; status %+v", c.Status())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	st := c.Status()
+	if st.State != "bound" || st.Address != lease || st.Expires == nil || st.Renew == nil || !st.Renew.Before(*st.Expires) {
+		t.Fatalf("status after renewal %+v", st)
+	}
+	// A NAK at the next renewal: the lease goes, the fallback comes back.
+	srv.set(func(s *fakeServer) { s.Nak = true })
+	if l := wait("loss after NAK"); l != nil {
+		t.Fatalf("change %+v, want the lease removed", l)
+	}
+	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{fallback}) || hasDefaultVia(ns.Stack, "10.0.2.2") {
+		t.Fatalf("after the NAK: addresses %v, routes %v, want the fallback and no default route", a, ns.GetRouteTable())
+	}
+	srv.set(func(s *fakeServer) { s.Nak = false })
+	if l := wait("lease after the NAK"); l == nil || l.Addr != lease {
+		t.Fatalf("lease %+v", l)
+	}
+	if st := c.Status(); st.Naks != 1 || st.Acks < 3 || st.SendErrors != 0 || st.StackErrors != 0 || st.Malformed != 0 {
+		t.Errorf("status %+v", st)
+	}
+}
