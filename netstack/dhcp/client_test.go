@@ -9,54 +9,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/internal/stackpair"
 	"github.com/fosbury-net/fosbury/netstack"
-	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
-	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
-// wire joins two channel links both ways, as a cable would.
-func wire(t *testing.T, a, b *channel.Endpoint) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, p := range [][2]*channel.Endpoint{{a, b}, {b, a}} {
-		wg.Add(1)
-		go func(from, to *channel.Endpoint) {
-			defer wg.Done()
-			for {
-				pkt := from.ReadContext(ctx)
-				if pkt == nil {
-					return
-				}
-				frame := pkt.ToView().AsSlice()
-				pkt.DecRef()
-				in := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
-				to.InjectInbound(header.EthernetProtocolAll, in)
-				in.DecRef()
-			}
-		}(p[0], p[1])
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
-}
-
 // serverStack is the peer: 10.0.2.2/24 with srv answering on port 67.
 func serverStack(t *testing.T, link *channel.Endpoint, srv *lockedServer) *stack.Stack {
-	s := stack.New(stack.Options{NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{udp.NewProtocol, tcp.NewProtocol}})
-	s.CreateNIC(1, ethernet.New(link))
-	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
-		Address: tcpip.AddrFrom4([4]byte{10, 0, 2, 2}), PrefixLen: 24}}
-	s.AddProtocolAddress(1, pa, stack.AddressProperties{})
-	s.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: 1}})
+	s, err := stackpair.NewPeer(link, netip.MustParsePrefix("10.0.2.2/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wq waiter.Queue
 	ep, _ := s.NewEndpoint(udp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
 	ep.SocketOptions().SetBroadcast(true)
@@ -132,8 +103,9 @@ func hasDefaultVia(s *stack.Stack, gw string) bool {
 // renews at T1, and after a NAK goes back to the fallback and leases
 // again. Lease 10 s (the minimum): the test takes about 15 s.
 func TestClientOverGVisor(t *testing.T) {
-	la, lb := channel.New(64, 1500, "\x52\x54\x00\x12\x34\x56"), channel.New(64, 1500, "\x02\x00\x00\x00\x00\x02")
-	wire(t, la, lb)
+	cable := stackpair.NewCable("\x52\x54\x00\x12\x34\x56", "\x02\x00\x00\x00\x00\x02")
+	t.Cleanup(cable.Close)
+	la, lb := cable.A, cable.B
 	srv := &lockedServer{s: newFakeServer()}
 	srv.s.Lease = 10 * time.Second
 	peer := serverStack(t, lb, srv)
