@@ -1,6 +1,7 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
 // reports uptime, link state and the counters of every layer (poll loop,
-// MAC and rings, netstack endpoint, page pool, datapath, filter) as JSON.
+// MAC and rings, netstack endpoint, page pool, datapath, filter), the
+// DHCP leases and the SNTP clock as JSON.
 // It serves any net.Listener (a gonet listener on the appliance, a
 // loopback one in tests) and reads counters only through Options.Collect.
 package mgmt
@@ -16,7 +17,9 @@ import (
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	"github.com/fosbury-net/fosbury/netstack/link"
+	"github.com/fosbury-net/fosbury/netstack/sntp"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
@@ -28,6 +31,8 @@ type PortStatus struct {
 	Link   enet.Link  `json:"link"`
 	Driver enet.Stats `json:"driver"`
 	Stack  link.Stats `json:"stack"`
+	// DHCP is the port's lease, when its address comes by DHCP.
+	DHCP *dhcp.Status `json:"dhcp,omitempty"`
 }
 
 // Status is the body of GET /status: every layer's counters, each as its
@@ -41,6 +46,8 @@ type Status struct {
 	Pool          pagepool.Stats  `json:"pool"`
 	Datapath      datapath.Stats  `json:"datapath"`
 	Filter        filter.Snapshot `json:"filter"`
+	// Clock says whether SNTP has set the wall clock, and when.
+	Clock sntp.Status `json:"clock"`
 }
 
 // Options configures the server.

@@ -6,7 +6,7 @@
 //	port lan address 10.0.2.15/24
 //	port lan address fd00::15/64
 //	port lan gateway 10.0.2.2
-//	port lan dhcp              # IPv4 by DHCP; the static IPv4 addresses are the fallback
+//	port lan dhcp              # IPv4 by DHCP; static IPv4 address and gateway are the fallback
 //	ntp 10.0.2.2               # SNTP server (port 123 unless given: 10.0.2.2:1123)
 //	http 80
 package netstack
@@ -24,7 +24,8 @@ type PortConfig struct {
 	Addrs    []netip.Prefix
 	Gateways []netip.Addr // at most one per family
 	// DHCP asks for the IPv4 address by DHCP. The static IPv4 addresses
-	// are the fallback: in use until a lease is bound and after it ends.
+	// and gateway are the fallback: in use until a lease is bound and
+	// after it ends.
 	DHCP bool
 }
 

@@ -35,15 +35,15 @@ import (
 type Options struct {
 	Stack    *stack.Stack
 	NIC      tcpip.NICID
+	Name     string // the port's, for Logf
 	MAC      [6]byte
 	Hostname string
-	// Fallback are the port's static IPv4 addresses, already in the
-	// stack with their on-link routes: removed while a lease is bound,
-	// put back when it ends.
-	Fallback []netip.Prefix
-	// StaticGateway: the port has a static IPv4 gateway, so the lease's
-	// router is not installed.
-	StaticGateway bool
+	// Fallback are the port's static IPv4 addresses and FallbackGateway
+	// its static IPv4 gateway (or invalid), already in the stack with
+	// their routes (netstack.New's): replaced while a lease is bound (the
+	// gateway only by a lease that names a router), put back when it ends.
+	Fallback        []netip.Prefix
+	FallbackGateway netip.Addr
 	// OnChange runs on the client's goroutine after a new lease (or a
 	// changed address, router or server list) is in the stack, and with
 	// nil after a lease was removed.
@@ -103,10 +103,7 @@ func Start(o Options) (*Client, error) {
 		return nil, fmt.Errorf("dhcp: bind port %d on NIC %d: %v", ClientPort, o.NIC, terr)
 	}
 	c := &Client{o: o, m: New(Config{MAC: o.MAC, Hostname: o.Hostname}), conn: gonet.NewUDPConn(&wq, ep),
-		rx: make(chan *Message, 8), done: make(chan struct{}), addrs: slices.Clone(o.Fallback)}
-	for _, p := range o.Fallback {
-		c.routes = appendNew(c.routes, onLink(p, o.NIC))
-	}
+		rx: make(chan *Message, 8), done: make(chan struct{}), addrs: slices.Clone(o.Fallback), routes: fallbackRoutes(o)}
 	c.publish()
 	c.wg.Add(2)
 	go c.receive()
@@ -222,12 +219,16 @@ func (c *Client) bind(l *Lease) bool {
 	if old != nil && old.Addr == l.Addr && old.Router == l.Router && slices.Equal(old.NTP, l.NTP) {
 		return false // a renewal: the stack stays as it is
 	}
+	gw := l.Router
+	if !gw.IsValid() {
+		gw = c.o.FallbackGateway
+	}
 	routes := []tcpip.Route{onLink(l.Addr, c.o.NIC)}
-	if l.Router.IsValid() && !c.o.StaticGateway {
-		routes = append(routes, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4(l.Router.As4()), NIC: c.o.NIC})
+	if gw.IsValid() {
+		routes = append(routes, defaultVia(gw, c.o.NIC))
 	}
 	c.sync([]netip.Prefix{l.Addr}, routes)
-	c.logf("dhcp: NIC %d: bound %v from %v, router %v, lease %v", c.o.NIC, l.Addr, l.Server, l.Router, l.Duration)
+	c.logf("dhcp: %s: bound %v from %v, router %v, lease %v", c.o.Name, l.Addr, l.Server, l.Router, l.Duration)
 	return true
 }
 
@@ -236,14 +237,27 @@ func (c *Client) unbind() bool {
 	if c.applied == nil {
 		return false
 	}
-	c.logf("dhcp: NIC %d: lease of %v ended; discovery restarts", c.o.NIC, c.applied.Addr)
+	c.logf("dhcp: %s: lease of %v ended; back to %v; discovery restarts", c.o.Name, c.applied.Addr, c.o.Fallback)
 	c.applied = nil
-	var routes []tcpip.Route
-	for _, p := range c.o.Fallback {
-		routes = appendNew(routes, onLink(p, c.o.NIC))
-	}
-	c.sync(c.o.Fallback, routes)
+	c.sync(c.o.Fallback, fallbackRoutes(c.o))
 	return true
+}
+
+// fallbackRoutes are the routes netstack.New gives the static addresses
+// and gateway.
+func fallbackRoutes(o Options) []tcpip.Route {
+	var routes []tcpip.Route
+	for _, p := range o.Fallback {
+		routes = appendNew(routes, onLink(p, o.NIC))
+	}
+	if o.FallbackGateway.IsValid() {
+		routes = append(routes, defaultVia(o.FallbackGateway, o.NIC))
+	}
+	return routes
+}
+
+func defaultVia(gw netip.Addr, nic tcpip.NICID) tcpip.Route {
+	return tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4(gw.As4()), NIC: nic}
 }
 
 // sync makes the managed addresses and routes the given ones, removing
@@ -251,8 +265,8 @@ func (c *Client) unbind() bool {
 func (c *Client) sync(addrs []netip.Prefix, routes []tcpip.Route) {
 	s, nic := c.o.Stack, c.o.NIC
 	for _, r := range c.routes {
-		if !slices.ContainsFunc(routes, r.Equal) {
-			s.RemoveRoutes(r.Equal)
+		if !hasRoute(routes, r) {
+			s.RemoveRoutes(func(x tcpip.Route) bool { return sameRoute(x, r) })
 		}
 	}
 	for _, p := range c.addrs {
@@ -271,7 +285,7 @@ func (c *Client) sync(addrs []netip.Prefix, routes []tcpip.Route) {
 		}
 	}
 	for _, r := range routes {
-		if !slices.ContainsFunc(c.routes, r.Equal) {
+		if !hasRoute(c.routes, r) {
 			s.AddRoute(r)
 		}
 	}
@@ -282,13 +296,24 @@ func addrWithPrefix(p netip.Prefix) tcpip.AddressWithPrefix {
 	return tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(p.Addr().As4()), PrefixLen: p.Bits()}
 }
 
-// onLink is the subnet route netstack.New gives a static address.
+// onLink is a subnet's route on the NIC.
 func onLink(p netip.Prefix, nic tcpip.NICID) tcpip.Route {
 	return tcpip.Route{Destination: addrWithPrefix(p).Subnet(), NIC: nic}
 }
 
+// sameRoute compares every field but the table's list links;
+// tcpip.Route.Equal ignores the gateway.
+func sameRoute(a, b tcpip.Route) bool {
+	return a.Destination == b.Destination && a.Gateway == b.Gateway && a.NIC == b.NIC && a.SourceHint == b.SourceHint && a.MTU == b.MTU
+}
+
+func hasRoute(rs []tcpip.Route, r tcpip.Route) bool {
+	return slices.ContainsFunc(rs, func(x tcpip.Route) bool { return sameRoute(x, r) })
+}
+
+// appendNew appends r unless it is there.
 func appendNew(rs []tcpip.Route, r tcpip.Route) []tcpip.Route {
-	if slices.ContainsFunc(rs, r.Equal) {
+	if hasRoute(rs, r) {
 		return rs
 	}
 	return append(rs, r)

@@ -99,7 +99,8 @@ func hasDefaultVia(s *stack.Stack, gw string) bool {
 }
 
 // The client over gVisor against the fake server on a second stack: it
-// leases 10.0.2.50 in place of the fallback 10.0.2.15, answers TCP on it,
+// leases 10.0.2.50 and its router in place of the fallback 10.0.2.15 and
+// 10.0.2.1, answers TCP on it,
 // renews at T1, and after a NAK goes back to the fallback and leases
 // again. Lease 10 s (the minimum): the test takes about 15 s.
 func TestClientOverGVisor(t *testing.T) {
@@ -109,7 +110,7 @@ func TestClientOverGVisor(t *testing.T) {
 	srv := &lockedServer{s: newFakeServer()}
 	srv.s.Lease = 10 * time.Second
 	peer := serverStack(t, lb, srv)
-	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan dhcp\n"))
+	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan gateway 10.0.2.1\nport lan dhcp\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +121,8 @@ func TestClientOverGVisor(t *testing.T) {
 	t.Cleanup(ns.Close)
 	nic, _ := ns.NICID("lan")
 	changes := make(chan *Lease, 8)
-	c, err := Start(Options{Stack: ns.Stack, NIC: nic, MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Hostname: "fosbury",
-		Fallback: cfg.Port("lan").Addrs, OnChange: func(l *Lease) { changes <- l }, Logf: t.Logf})
+	c, err := Start(Options{Stack: ns.Stack, NIC: nic, Name: "lan", MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Hostname: "fosbury",
+		Fallback: cfg.Port("lan").Addrs, FallbackGateway: cfg.Port("lan").Gateways[0], OnChange: func(l *Lease) { changes <- l }, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +141,8 @@ func TestClientOverGVisor(t *testing.T) {
 	if l := wait("lease"); l == nil || l.Addr != lease {
 		t.Fatalf("lease %+v", l)
 	}
-	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{lease}) || !hasDefaultVia(ns.Stack, "10.0.2.2") {
-		t.Fatalf("stack addresses %v, routes %v: want only the lease and a default route via 10.0.2.2", a, ns.GetRouteTable())
+	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{lease}) || !hasDefaultVia(ns.Stack, "10.0.2.2") || hasDefaultVia(ns.Stack, "10.0.2.1") {
+		t.Fatalf("stack addresses %v, routes %v: want only the lease and a default route via its router 10.0.2.2", a, ns.GetRouteTable())
 	}
 	// The appliance answers on the leased address.
 	ln, err := gonet.ListenTCP(ns.Stack, tcpip.FullAddress{Port: 80}, ipv4.ProtocolNumber)
@@ -180,8 +181,9 @@ func TestClientOverGVisor(t *testing.T) {
 	if l := wait("loss after NAK"); l != nil {
 		t.Fatalf("change %+v, want the lease removed", l)
 	}
-	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{fallback}) || hasDefaultVia(ns.Stack, "10.0.2.2") {
-		t.Fatalf("after the NAK: addresses %v, routes %v, want the fallback and no default route", a, ns.GetRouteTable())
+	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{fallback}) || hasDefaultVia(ns.Stack, "10.0.2.2") || !hasDefaultVia(ns.Stack, "10.0.2.1") ||
+		len(ns.GetRouteTable()) != 3 {
+		t.Fatalf("after the NAK: addresses %v, routes %v, want the fallback address and gateway back", a, ns.GetRouteTable())
 	}
 	srv.set(func(s *fakeServer) { s.Nak = false })
 	if l := wait("lease after the NAK"); l == nil || l.Addr != lease {

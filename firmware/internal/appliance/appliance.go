@@ -71,6 +71,7 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
+	auto    autoconf // DHCP and SNTP (autoconf.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -272,6 +273,7 @@ func (a *Appliance) collect(st *mgmt.Status) {
 	st.Pool = a.pool.Stats()
 	st.Datapath = a.dp.Stats()
 	a.filter.SnapshotInto(&st.Filter)
+	a.collectAutoconf(st)
 }
 
 // txPort is a port's TX with its MAC address, as netstack/link wants.

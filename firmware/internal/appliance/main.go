@@ -60,6 +60,9 @@ func run(b *board.Board, boardInit func() error, version string) error {
 	for _, pc := range cfg.Ports {
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
+	if err := a.StartAutoconf(cfg); err != nil {
+		return err
+	}
 	if cfg.HTTPPort != 0 {
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err

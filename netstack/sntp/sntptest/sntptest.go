@@ -38,10 +38,10 @@ func (s *Server) Reply(req []byte, now time.Time) []byte {
 		return nil
 	}
 	r := make([]byte, 48)
-	r[0] = 0<<6 | 4<<3 | 4 // leap 0, version 4, mode 4: server
-	r[1] = 2               // stratum
-	r[2] = req[2]          // poll
-	r[3] = 0xec            // precision 2^-20 s
+	r[0] = 0<<6 | 4<<3 | 4                       // leap 0, version 4, mode 4: server
+	r[1] = 2                                     // stratum
+	r[2] = req[2]                                // poll
+	r[3] = 0xec                                  // precision 2^-20 s
 	binary.BigEndian.PutUint32(r[4:], 1<<16/100) // root delay 10 ms
 	binary.BigEndian.PutUint32(r[8:], 1<<16/100) // root dispersion 10 ms
 	copy(r[12:16], []byte{127, 0, 0, 1})         // reference id
