@@ -91,6 +91,7 @@ baseline: $(TOOLCHAIN_DEP)
 qemu: firmware
 	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X)"
 	@echo ">> management API: curl http://127.0.0.1:$(HTTP_PORT)/status"
+	@echo ">> clock: SNTP to 10.0.2.2, which QEMU forwards to an NTP server on this host's 127.0.0.1:123, if any"
 	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf \
 	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 
