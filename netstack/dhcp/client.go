@@ -144,16 +144,11 @@ func (c *Client) receive() {
 	for {
 		n, from, err := c.conn.ReadFrom(buf)
 		if err != nil {
-			select {
-			case <-c.done:
-				return
-			default:
-				c.malformed.Add(1)
-				continue
-			}
+			return // closed: no deadline is set, so nothing else ends a read
 		}
+		ua, _ := from.(*net.UDPAddr)
 		msg, err := Parse(buf[:n])
-		if err != nil || from.(*net.UDPAddr).Port != ServerPort {
+		if err != nil || ua == nil || ua.Port != ServerPort {
 			c.malformed.Add(1)
 			continue
 		}

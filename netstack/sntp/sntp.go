@@ -38,9 +38,9 @@ const (
 	kissWait     = 24 * time.Hour     // a server that sent a kiss-of-death rests
 )
 
-// Earliest is the earliest date a server may give: a clock set before
+// earliest is the earliest date a server may give: a clock set before
 // it is a bogus server's, not the time.
-var Earliest = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var earliest = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Options configures a Client.
 type Options struct {
@@ -241,7 +241,7 @@ func accept(resp *ntp.Response, err error, now time.Time) (time.Duration, error)
 	if resp.RTT < 0 || resp.RTT > queryTimeout {
 		return 0, fmt.Errorf("%w: round trip %v", ErrRejected, resp.RTT)
 	}
-	if now.Add(resp.ClockOffset).Before(Earliest) {
+	if now.Add(resp.ClockOffset).Before(earliest) {
 		return 0, fmt.Errorf("%w: the server says it is %v", ErrRejected, now.Add(resp.ClockOffset).UTC())
 	}
 	return resp.ClockOffset, nil
