@@ -4,6 +4,7 @@ go 1.26.5
 
 require (
 	github.com/beevik/ntp v1.5.0
+	github.com/google/gopacket v1.1.19
 	github.com/usbarmory/tamago v1.26.6
 	golang.org/x/sys v0.43.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237

@@ -88,6 +88,10 @@ type LoopOptions struct {
 	// Now, if set, times each Drain (two reads per wakeup, not per pass or
 	// frame) for LoopStats.BusyNS.
 	Now func() int64
+	// Probe delivers liveness probes (health.Probe.C): the loop calls each
+	// function received on its own goroutine, while idle and between the
+	// passes of a drain. Nil: never probed.
+	Probe <-chan func()
 }
 
 // LoopStats count the loop's work.
@@ -145,6 +149,11 @@ func (l *Loop) Drain() int {
 		if !more {
 			break
 		}
+		select { // a long drain is progress: answer between passes
+		case f := <-l.o.Probe:
+			f()
+		default:
+		}
 		runtime.Gosched()
 	}
 	for _, m := range l.o.MACs {
@@ -190,6 +199,8 @@ func (l *Loop) Run(stop <-chan struct{}) {
 			l.Drain()
 		case <-tick:
 			l.CheckLinks()
+		case f := <-l.o.Probe:
+			f()
 		}
 	}
 }

@@ -244,3 +244,44 @@ func FuzzISR(f *testing.F) {
 		}
 	})
 }
+
+// TestRunAnswersProbes: an idle loop answers a liveness probe from its
+// select; a long drain answers between its passes, not only at the end.
+func TestRunAnswersProbes(t *testing.T) {
+	m, f, p := startedMAC(t, 1)
+	passes := make(chan uint64) // each pass waits until the test takes its count
+	probe := make(chan func(), 1)
+	l, err := NewLoop(LoopOptions{MACs: []*MAC{m}, Wake: m.notify, Probe: probe,
+		EndPass: func() { passes <- m.Stats().RX.Frames }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { l.Run(stop); close(done) }()
+	answered := make(chan uint64, 1)
+	ask := func() { probe <- func() { answered <- m.Stats().RX.Frames } }
+	ask()
+	select {
+	case <-answered:
+	case <-time.After(10 * time.Second): // hang guard, not a timing check
+		t.Fatal("an idle loop did not answer the probe")
+	}
+
+	// Ten frames at a budget of one: eleven passes. The probe sent after
+	// the first meets a drain with ten passes to go.
+	p.arrive(10)
+	f.raise(IntRXF)
+	m.ISR()
+	<-passes
+	ask()
+	for range 10 {
+		<-passes
+	}
+	at := <-answered
+	close(stop)
+	<-done
+	if at >= 10 {
+		t.Fatalf("probe answered after %d of 10 frames: only at the end of the drain", at)
+	}
+}

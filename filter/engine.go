@@ -46,6 +46,12 @@ type engineStats struct {
 	reloadErrors   atomic.Uint64
 }
 
+// reclaimPerFrame is how many expired states (from the LRU tail) and how
+// many slots of the re-check sweep each decided frame visits: enough that
+// expiry keeps pace with creation (two visits per frame, at most one new
+// state per frame), small enough to keep Decide's cost flat.
+const reclaimPerFrame = 2
+
 // NewEngine returns an engine with no rules: everything is dropped until
 // Load or Reload installs a rule set.
 func NewEngine(opts Options) *Engine {
@@ -168,8 +174,8 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		// no rule can allow it (like pf without allow-opts).
 		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
 	default:
-		e.ct.expireTail(m.Now, 2)
-		e.sweep(pr, m.Now, 2)
+		e.ct.expireTail(m.Now, reclaimPerFrame)
+		e.sweep(pr, m.Now, reclaimPerFrame)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
 	e.stats.verdicts[v.Action].Add(1)
@@ -193,6 +199,11 @@ func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
 			f := e.frags.find(p, now)
 			if f == nil || f.gen != pr.gen {
 				return dropped(ReasonFragOrphan, -1)
+			}
+			if p.fragOff < f.hdrEnd {
+				// Overlaps the headers the first was judged on, so it
+				// could rewrite them (RFC 1858 3.2, RFC 5722).
+				return dropped(ReasonMalformed, -1)
 			}
 			return Verdict{Action: Pass, Rule: f.rule, State: true}
 		}

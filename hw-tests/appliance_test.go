@@ -62,9 +62,26 @@ func freeUDPPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// TestMain stops the shared appliance boot after the last test.
+// Boots that serve a group of tests after this file's (the bridge's):
+// one at a time, since a booted firmware keeps part of a host core busy
+// even when idle. Starting one stops the previous; TestMain stops the
+// last. This file's boot stays up for the whole run (the watchdog test
+// checks it last).
+var stopShared func()
+
+func exclusiveBoot(stop func()) {
+	if stopShared != nil {
+		stopShared()
+	}
+	stopShared = stop
+}
+
+// TestMain stops the shared appliance boots after the last test.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if stopShared != nil {
+		stopShared()
+	}
 	if app.peer != nil {
 		app.peer.Close()
 	}

@@ -14,9 +14,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fosbury-net/fosbury/board/watchdog"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/health"
 	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/netstack/sntp"
@@ -46,8 +48,18 @@ type Status struct {
 	Pool          pagepool.Stats  `json:"pool"`
 	Datapath      datapath.Stats  `json:"datapath"`
 	Filter        filter.Snapshot `json:"filter"`
+	// Reset is why the SoC last reset, as read at boot.
+	Reset watchdog.ResetCause `json:"reset"`
+	// Watchdog is the hardware watchdog and the monitor feeding it.
+	Watchdog WatchdogStatus `json:"watchdog"`
 	// Clock says whether SNTP has set the wall clock, and when.
 	Clock sntp.Status `json:"clock"`
+}
+
+// WatchdogStatus is the armed time-out and the liveness of every source.
+type WatchdogStatus struct {
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	health.Status
 }
 
 // Options configures the server.

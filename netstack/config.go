@@ -50,6 +50,19 @@ func (c *Config) Port(name string) *PortConfig {
 	return nil
 }
 
+// SelfPrefixes are every configured address as a host prefix (/32,
+// /128): the appliance's own addresses, as the filter's Options.Self
+// wants them.
+func (c *Config) SelfPrefixes() []netip.Prefix {
+	var self []netip.Prefix
+	for _, pc := range c.Ports {
+		for _, p := range pc.Addrs {
+			self = append(self, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+		}
+	}
+	return self
+}
+
 // ConfigError locates a configuration mistake.
 type ConfigError struct {
 	File      string

@@ -35,6 +35,11 @@ http 80
 	if len(cfg.NTP) != 2 || cfg.NTP[0] != netip.MustParseAddrPort("10.0.2.2:123") || cfg.NTP[1] != netip.MustParseAddrPort("[fd00::2]:1123") {
 		t.Fatalf("ntp %v", cfg.NTP)
 	}
+	self := cfg.SelfPrefixes()
+	if len(self) != 3 || self[0] != netip.MustParsePrefix("10.0.2.15/32") || self[1] != netip.MustParsePrefix("fd00::15/128") ||
+		self[2] != netip.MustParsePrefix("192.168.7.1/32") {
+		t.Errorf("self %v", self)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {

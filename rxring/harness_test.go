@@ -89,6 +89,9 @@ func (g *rig) shutdown() {
 	g.rx.Close()
 	g.tx.Close()
 	g.modelErrors()
+	if got, want := g.tx.Stats().TxErrors, g.dev.Stats.TxErrors; got != want {
+		g.t.Fatalf("TX ring counted %d errors, the device wrote back %d", got, want)
+	}
 	if s := g.pool.Stats(); s.InFlight != 0 || s.BadUnref != 0 {
 		g.t.Fatalf("pages leaked or double freed: %+v", s)
 	}

@@ -69,6 +69,9 @@ func (g *rig) finish() {
 	if g.head != len(g.want) {
 		g.t.Fatalf("%d frames queued, %d sent", len(g.want), g.head)
 	}
+	if got, want := g.tx.Stats().TxErrors, g.dev.Stats.TxErrors; got != want {
+		g.t.Fatalf("ring counted %d TX errors, the device wrote back %d", got, want)
+	}
 	if s := g.pool.Stats(); s.InFlight != 0 || s.BadUnref != 0 {
 		g.t.Fatalf("pages leaked: %+v", s)
 	}

@@ -71,6 +71,7 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
+	guard   *guard // the watchdog's health monitor (watchdog.go)
 	auto    autoconf // DHCP and SNTP (autoconf.go)
 }
 
@@ -90,8 +91,8 @@ func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, by
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
-	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1)}
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string, g *guard) (*Appliance, error) {
+	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), guard: g}
 	for _, step := range []func() error{
 		a.newPool,
 		a.newPorts,
@@ -155,7 +156,7 @@ func (a *Appliance) bringUpPHYs() error {
 		if bus == nil {
 			bus = p // the board's MDIO owner is not brought up: try our own
 		}
-		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true})
+		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true, ScanIfAbsent: a.board.PHYAlone(p.info)})
 		if err != nil {
 			return fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
@@ -242,7 +243,8 @@ func (a *Appliance) startPorts() error {
 		macs = append(macs, p.mac)
 	}
 	var err error
-	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime})
+	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime,
+		Probe: a.guard.loopProbe("poll")})
 	if err != nil {
 		return err
 	}
@@ -257,7 +259,7 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect)})
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fosbury-net/fosbury/board"
 	"github.com/fosbury-net/fosbury/board/semihosting"
-	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
 	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
@@ -37,23 +36,29 @@ func Main(b *board.Board, boardInit func() error, version string) {
 	if !imx6ul.Native && strings.Contains(semihosting.Cmdline(), " exit") {
 		goos.Exit(0)
 	}
-	if err := run(b, boardInit, version); err != nil {
+	g, err := armWatchdog()
+	if err != nil {
+		fmt.Printf("fosbury: %v\n", err)
+		goos.Exit(1)
+	}
+	if err := run(b, boardInit, version, g); err != nil {
 		fmt.Printf("fosbury: %v\n", err)
 		goos.Exit(1)
 	}
 	select {}
 }
 
-func run(b *board.Board, boardInit func() error, version string) error {
+func run(b *board.Board, boardInit func() error, version string, g *guard) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
-	cfg, err := netstack.ParseConfig("fosbury.conf", defaults.Config)
+	_, files := bootConfig(b) // the store: for the management API to write through
+	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
 	}
 	started := time.Now()
-	a, err := Start(b, cfg, defaults.Rules, version)
+	a, err := Start(b, cfg, files.Rules, version, g)
 	if err != nil {
 		return err
 	}
@@ -69,5 +74,6 @@ func run(b *board.Board, boardInit func() error, version string) error {
 		}
 		fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)
 	}
+	g.markReady()
 	return nil
 }
