@@ -103,42 +103,73 @@ func hasDefaultVia(s *stack.Stack, gw string) bool {
 // 10.0.2.1, answers TCP on it,
 // renews at T1, and after a NAK goes back to the fallback and leases
 // again. Lease 10 s (the minimum): the test takes about 15 s.
-func TestClientOverGVisor(t *testing.T) {
+// rig is the appliance side: netstack.New with a static fallback, the
+// client on it, a fake server on a peer stack across a cable.
+type rig struct {
+	ns      *netstack.Stack
+	nic     tcpip.NICID
+	peer    *stack.Stack
+	c       *Client
+	changes chan *Lease
+}
+
+func newRig(t *testing.T, srv *lockedServer) *rig {
 	cable := stackpair.NewCable("\x52\x54\x00\x12\x34\x56", "\x02\x00\x00\x00\x00\x02")
 	t.Cleanup(cable.Close)
-	la, lb := cable.A, cable.B
-	srv := &lockedServer{s: newFakeServer()}
-	srv.s.Lease = 10 * time.Second
-	peer := serverStack(t, lb, srv)
+	r := &rig{peer: serverStack(t, cable.B, srv), changes: make(chan *Lease, 8)}
 	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan gateway 10.0.2.1\nport lan dhcp\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: ethernet.New(la)}})
+	if r.ns, err = netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: ethernet.New(cable.A)}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.ns.Close)
+	r.nic, _ = r.ns.NICID("lan")
+	r.c, err = Start(Options{Stack: r.ns.Stack, NIC: r.nic, Name: "lan", MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Hostname: "fosbury",
+		Fallback: cfg.Port("lan").Addrs, FallbackGateway: cfg.Port("lan").Gateways[0], OnChange: func(l *Lease) { r.changes <- l }, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Close)
-	nic, _ := ns.NICID("lan")
-	changes := make(chan *Lease, 8)
-	c, err := Start(Options{Stack: ns.Stack, NIC: nic, Name: "lan", MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Hostname: "fosbury",
-		Fallback: cfg.Port("lan").Addrs, FallbackGateway: cfg.Port("lan").Gateways[0], OnChange: func(l *Lease) { changes <- l }, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(r.c.Close)
+	return r
+}
+
+// wait returns the next lease change.
+func (r *rig) wait(t *testing.T, what string) *Lease {
+	t.Helper()
+	select {
+	case l := <-r.changes:
+		return l
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %s within 30 s; status %+v", what, r.c.Status())
 	}
-	t.Cleanup(c.Close)
-	wait := func(what string) *Lease {
-		t.Helper()
-		select {
-		case l := <-changes:
-			return l
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no %s within 30 s; status %+v", what, c.Status())
+	return nil
+}
+
+// until polls the client's status until ok holds.
+func (r *rig) until(t *testing.T, what string, ok func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st := r.c.Status(); ok(st) {
+			return st
 		}
-		return nil
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 30 s; status %+v", what, r.c.Status())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestClientOverGVisor(t *testing.T) {
+	t.Parallel()
+	srv := &lockedServer{s: newFakeServer()}
+	srv.s.Lease = 10 * time.Second
+	r := newRig(t, srv)
+	ns, nic, peer, c := r.ns, r.nic, r.peer, r.c
 	lease, fallback := netip.MustParsePrefix("10.0.2.50/24"), netip.MustParsePrefix("10.0.2.15/24")
-	if l := wait("lease"); l == nil || l.Addr != lease {
+	if l := r.wait(t, "lease"); l == nil || l.Addr != lease {
 		t.Fatalf("lease %+v", l)
 	}
 	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{lease}) || !hasDefaultVia(ns.Stack, "10.0.2.2") || hasDefaultVia(ns.Stack, "10.0.2.1") {
@@ -165,20 +196,13 @@ func TestClientOverGVisor(t *testing.T) {
 	conn.Close()
 
 	// Renewal at T1 (5 s): nothing in the stack changes.
-	deadline := time.Now().Add(30 * time.Second)
-	for c.Status().Renewals == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no renewal; status %+v", c.Status())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	st := c.Status()
+	st := r.until(t, "renewal", func(st Status) bool { return st.Renewals > 0 })
 	if st.State != "bound" || st.Address != lease || st.Expires == nil || st.Renew == nil || !st.Renew.Before(*st.Expires) {
 		t.Fatalf("status after renewal %+v", st)
 	}
 	// A NAK at the next renewal: the lease goes, the fallback comes back.
 	srv.set(func(s *fakeServer) { s.Nak = true })
-	if l := wait("loss after NAK"); l != nil {
+	if l := r.wait(t, "loss after NAK"); l != nil {
 		t.Fatalf("change %+v, want the lease removed", l)
 	}
 	if a := addrsOf(ns.Stack, nic); !slices.Equal(a, []netip.Prefix{fallback}) || hasDefaultVia(ns.Stack, "10.0.2.2") || !hasDefaultVia(ns.Stack, "10.0.2.1") ||
@@ -186,10 +210,33 @@ func TestClientOverGVisor(t *testing.T) {
 		t.Fatalf("after the NAK: addresses %v, routes %v, want the fallback address and gateway back", a, ns.GetRouteTable())
 	}
 	srv.set(func(s *fakeServer) { s.Nak = false })
-	if l := wait("lease after the NAK"); l == nil || l.Addr != lease {
+	if l := r.wait(t, "lease after the NAK"); l == nil || l.Addr != lease {
 		t.Fatalf("lease %+v", l)
 	}
 	if st := c.Status(); st.Naks != 1 || st.Acks < 3 || st.SendErrors != 0 || st.StackErrors != 0 || st.Malformed != 0 {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// A server whose identifier is not its address: renewals, unicast to
+// the identifier, go nowhere; at T2 the client broadcasts from its
+// leased address through the UDP endpoint, the server answers, and the
+// lease goes on with nothing changed in the stack.
+func TestClientRebindsOverGVisor(t *testing.T) {
+	t.Parallel()
+	srv := &lockedServer{s: newFakeServer()}
+	srv.s.Lease, srv.s.ID = 10*time.Second, netip.MustParseAddr("10.0.2.9")
+	r := newRig(t, srv)
+	if l := r.wait(t, "lease"); l == nil || l.Server != srv.s.ID {
+		t.Fatalf("lease %+v", l)
+	}
+	st := r.until(t, "rebinding", func(st Status) bool { return st.Rebinds > 0 })
+	if st.State != "bound" || st.Renewals != 0 || st.Address != netip.MustParsePrefix("10.0.2.50/24") || st.SendErrors != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	select {
+	case l := <-r.changes:
+		t.Fatalf("the stack changed on rebinding: %+v", l)
+	default:
 	}
 }
