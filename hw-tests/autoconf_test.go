@@ -5,8 +5,8 @@
 // so the lease differs from the static fallback 10.0.2.15) and forwards
 // the gateway 10.0.2.2 to the host's loopback, where the test runs an
 // SNTP server (slirp answers no NTP). QEMU, the server and the HTTP
-// client share a private network namespace, so port 123 and the
-// forwarded HTTP port are the test's alone.
+// client share a network namespace (root), so port 123 and the forwarded
+// HTTP port are the test's alone.
 package hwtests
 
 import (
@@ -17,78 +17,16 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/hw-tests/linuxhost"
 	"github.com/fosbury-net/fosbury/mgmt"
 	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	"github.com/fosbury-net/fosbury/netstack/sntp"
 	"github.com/fosbury-net/fosbury/netstack/sntp/sntptest"
-	"golang.org/x/sys/unix"
 )
-
-// netns runs functions on one OS thread in a new network namespace
-// with its loopback up; sockets made there stay in it, and so do the
-// processes it starts.
-type netns struct {
-	do   chan func()
-	done chan struct{}
-}
-
-func newNetns(t *testing.T) *netns {
-	t.Helper()
-	ns := &netns{do: make(chan func()), done: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		defer close(ns.done)
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %v (the test needs root for a private network namespace)", err)
-			return
-		}
-		errc <- loopbackUp()
-		for f := range ns.do {
-			f()
-		}
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	return ns
-}
-
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
-}
-
-// run runs f in the namespace and waits for it.
-func (ns *netns) run(f func()) {
-	ran := make(chan struct{})
-	ns.do <- func() { f(); close(ran) }
-	<-ran
-}
-
-// close ends the namespace's thread: processes started there with
-// Pdeathsig (QEMU) are killed with it.
-func (ns *netns) close() {
-	close(ns.do)
-	<-ns.done
-}
 
 // waitLines waits for console lines containing each of substrs, in any
 // order, and returns them by substring.
@@ -118,28 +56,38 @@ func autoconfStatus(st mgmt.Status) (*dhcp.Status, sntp.Status) {
 
 func TestDHCPAndSNTPOverUserNet(t *testing.T) {
 	elf := need(t, firmware, "firmware")
-	ns := newNetns(t)
-	defer ns.close()
-	var (
-		run *Run
-		pc  net.PacketConn
-		err error
-	)
-	ns.run(func() {
-		// slirp sends what the guest sends to 10.0.2.2:123 to 127.0.0.1:123.
-		if pc, err = net.ListenPacket("udp4", "127.0.0.1:123"); err != nil {
-			return
-		}
-		run, err = Boot(elf, 10*time.Minute,
-			"-netdev", "user,id=lan,net=10.0.2.0/24,dhcpstart=10.0.2.50,hostfwd=tcp:127.0.0.1:8080-10.0.2.50:80",
-			"-net", "nic,netdev=lan")
-	})
+	if err := linuxhost.Available(); err != nil {
+		t.Fatal(err)
+	}
+	// A namespace of linuxhost's (its tap stays unused): QEMU, slirp's
+	// sockets, the SNTP server and the HTTP client live in it.
+	ns, err := linuxhost.New("h8autoconf")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ns.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := ns.Run(ctx, "ip", "link", "set", "lo", "up"); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	// slirp sends what the guest sends to 10.0.2.2:123 to 127.0.0.1:123.
+	pc, err := ns.ListenPacket("udp4", "127.0.0.1:123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
 	srv := &sntptest.Server{}
 	go srv.Serve(pc)
-	defer pc.Close()
+	var run *Run
+	if err := ns.Do(func() (err error) {
+		run, err = Boot(elf, 10*time.Minute,
+			"-netdev", "user,id=lan,net=10.0.2.0/24,dhcpstart=10.0.2.50,hostfwd=tcp:127.0.0.1:8080-10.0.2.50:80",
+			"-net", "nic,netdev=lan")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	defer run.Stop()
 
 	lines, err := waitLines(run, "dhcp: lan: bound 10.0.2.50/24 from 10.0.2.2", "sntp: clock stepped")
@@ -154,9 +102,8 @@ func TestDHCPAndSNTPOverUserNet(t *testing.T) {
 
 	// /status through slirp's forward to the leased address.
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (c net.Conn, err error) {
-			ns.run(func() { c, err = (&net.Dialer{Timeout: time.Minute}).DialContext(ctx, "tcp", "127.0.0.1:8080") })
-			return c, err
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return ns.DialWith(ctx, &net.Dialer{Timeout: time.Minute}, "tcp", "127.0.0.1:8080")
 		}}}
 	defer client.CloseIdleConnections()
 	resp, err := client.Get("http://appliance/status")
