@@ -167,6 +167,8 @@ func TestRefusedWritesChangeNothing(t *testing.T) {
 	bad.Rules = []byte("pass frobnicate\n")
 	huge := conf(3)
 	huge.Options = bytes.Repeat([]byte("x"), maxFile)
+	badAuth := conf(6)
+	badAuth.Credentials = []byte("token-sha256 0123\n")
 	cases := []struct {
 		name  string
 		prep  func(*MemDevice)
@@ -175,6 +177,7 @@ func TestRefusedWritesChangeNothing(t *testing.T) {
 	}{
 		{"bad rules", nil, bad, "configuration rejected"},
 		{"no rules", nil, Config{Addresses: good.Addresses}, "both required"},
+		{"bad credential file", nil, badAuth, "fosbury.auth:1:14: want 64 hex digits"},
 		{"too large", nil, huge, "the slot holds"},
 		{"read-only", func(d *MemDevice) { d.Protected = true }, conf(4), "read-only"},
 		{"foreign partition", func(d *MemDevice) {

@@ -7,12 +7,14 @@ import (
 	"errors"
 
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/mgmt/auth"
 	"github.com/fosbury-net/fosbury/netstack"
 )
 
 // Validate accepts a configuration the appliance can boot with: addresses
-// that parse and rules that compile. Credentials and options are not
-// interpreted yet; they are kept as given.
+// that parse, rules that compile and, when there is one, a credential
+// file that parses (none: the appliance makes a token at boot). Options
+// are not interpreted yet; they are kept as given.
 func Validate(c Config) error {
 	if len(c.Addresses) == 0 || len(c.Rules) == 0 {
 		return errors.New("fosbury.conf and fosbury.rules are both required")
@@ -23,6 +25,9 @@ func Validate(c Config) error {
 	rs, err := filter.Parse(Files[1], c.Rules)
 	if err == nil {
 		_, err = filter.Compile(rs, filter.Options{})
+	}
+	if err == nil && len(c.Credentials) > 0 {
+		_, err = auth.Parse(c.Credentials)
 	}
 	return err
 }

@@ -29,6 +29,7 @@ type Program struct {
 	buckets  []bucket // per rule (rules without a limit leave theirs unused)
 	sources  *sourceTable
 	gen      uint32 // set when installed in an Engine
+	selfGen  uint32 // the Engine's self it was compiled with; 0: not by an Engine
 }
 
 type ruleCounter struct {
@@ -41,6 +42,10 @@ func (p *Program) Ruleset() *Ruleset { return p.rs }
 
 // Len returns the number of rules.
 func (p *Program) Len() int { return len(p.rules) }
+
+// Generation is the engine's number for the program once installed (0
+// before: Snapshot.Generation counts the same way).
+func (p *Program) Generation() uint32 { return p.gen }
 
 type crule struct {
 	action Action

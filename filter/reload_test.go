@@ -197,4 +197,22 @@ func TestSetSelf(t *testing.T) {
 	if s := e.Snapshot(); s.Reloads != 3 || s.ReloadErrors != 0 {
 		t.Errorf("reloads %d errors %d, want 3 and 0", s.Reloads, s.ReloadErrors)
 	}
+	// A program compiled before a SetSelf (the API's revert copy) is
+	// installed with the self in force, not the one it was compiled with.
+	early, err := e.Compile("test.rules", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetSelf([]netip.Prefix{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Install(early); err != nil {
+		t.Fatal(err)
+	}
+	if e.Decide(toOld, inLAN).Action != Pass || e.Decide(toLease, inLAN).Action != Drop {
+		t.Fatal("a program compiled before SetSelf brought the old self back")
+	}
+	if err := e.Install(early); err != ErrInstalled {
+		t.Errorf("second Install of the same program: %v, want ErrInstalled", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"sync"
 	"testing"
@@ -41,6 +42,7 @@ type appliance struct {
 	run     *Run
 	peer    *peer.Peer
 	monitor string
+	token   string // the API token: from the console, or set by the test
 	err     error
 }
 
@@ -82,56 +84,87 @@ func TestMain(m *testing.M) {
 	if stopShared != nil {
 		stopShared()
 	}
-	if app.peer != nil {
-		app.peer.Close()
-	}
-	if app.run != nil {
-		app.run.Stop()
-	}
+	app.stop()
 	os.Exit(code)
 }
 
-// bootAppliance boots the firmware once, wired to a peer.
+// bootAppliance boots the firmware once, wired to a peer, for every test
+// that does not need a boot of its own.
 func bootAppliance(t *testing.T) *appliance {
 	t.Helper()
 	appOnce.Do(func() {
-		ports, err := freeUDPPorts(2)
-		if err != nil {
-			app.err = err
-			return
-		}
 		// Not t.TempDir: the boot outlives the test that starts it.
 		dir, err := os.MkdirTemp("", "fosbury-hwtest")
 		if err != nil {
 			app.err = err
 			return
 		}
-		app.monitor = filepath.Join(dir, "monitor.sock")
-		app.run, err = Boot(need(t, firmware, "firmware"), 20*time.Minute,
-			"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
-			"-net", "nic,netdev=lan",
-			"-monitor", "unix:"+app.monitor+",server=on,wait=off")
-		if err != nil {
-			app.err = err
-			return
-		}
-		if _, wall, err := app.run.WaitLine("fosbury: ready"); err != nil {
-			app.err = fmt.Errorf("%v\nconsole:\n%s", err, app.run.Output())
-			return
-		} else {
-			t.Logf("appliance ready after %v wall time", wall)
-		}
-		app.peer, app.err = peer.New(peer.Options{
-			Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
-			MAC:     peerMAC,
-			Addrs:   []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")},
-			Capture: 8192,
-		})
+		app = startAppliance(t, dir, 20*time.Minute)
 	})
 	if app.err != nil {
 		t.Fatal(app.err)
 	}
 	return &app
+}
+
+// tokenLine is the console's line with a newly made API token.
+var tokenLine = regexp.MustCompile(`auth: API token ([A-Za-z0-9_-]{43}) `)
+
+// consoleToken is the API token the console printed ("": none).
+func consoleToken(r *Run) string {
+	if m := tokenLine.FindStringSubmatch(r.Output()); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// startAppliance boots the firmware with extra QEMU arguments (a card),
+// its lan port wired to a new peer and its monitor a socket in dir; the
+// result's err says what failed. The API token is the one the console
+// printed, if it printed one.
+func startAppliance(t *testing.T, dir string, timeout time.Duration, extra ...string) (a appliance) {
+	ports, err := freeUDPPorts(2)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	a.monitor = filepath.Join(dir, "monitor.sock")
+	os.Remove(a.monitor)
+	a.run, err = Boot(need(t, firmware, "firmware"), timeout, append([]string{
+		"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
+		"-net", "nic,netdev=lan",
+		"-monitor", "unix:" + a.monitor + ",server=on,wait=off"}, extra...)...)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	if _, wall, err := a.run.WaitLine("fosbury: ready"); err != nil {
+		a.err = fmt.Errorf("%v\nconsole:\n%s", err, a.run.Output())
+		return a
+	} else {
+		t.Logf("appliance ready after %v wall time", wall)
+	}
+	a.token = consoleToken(a.run)
+	a.peer, a.err = peer.New(peer.Options{
+		Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		MAC:     peerMAC,
+		Addrs:   []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")},
+		Capture: 8192,
+	})
+	return a
+}
+
+// stop ends the boot (QEMU is killed: to the firmware, a power cut); a
+// second stop does nothing.
+func (a *appliance) stop() {
+	if a.peer != nil {
+		a.peer.Close()
+		a.peer = nil
+	}
+	if a.run != nil {
+		a.run.Stop()
+		a.run = nil
+	}
 }
 
 // drainCapture empties the raw capture queue.
@@ -158,21 +191,35 @@ func (a *appliance) status(t *testing.T) mgmt.Status {
 
 func (a *appliance) get(t *testing.T, path string) []byte {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return a.peer.DialTCP(ctx, netip.AddrPortFrom(applianceV4, 80))
-		}}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://appliance" + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d, %v", path, resp.StatusCode, err)
+	code, body, err := a.request(applianceV4, "GET", path, "Bearer "+a.token, nil)
+	if err != nil || code != 200 {
+		t.Fatalf("GET %s: %d, %v: %s", path, code, err, body)
 	}
 	return body
+}
+
+// request sends one HTTP request to the API at dst (from the peer's
+// address of that family) with the Authorization value authz ("": none).
+func (a *appliance) request(dst netip.Addr, method, path, authz string, body []byte) (int, []byte, error) {
+	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return a.peer.DialTCP(ctx, netip.AddrPortFrom(dst, 80))
+		}}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(method, "http://appliance"+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 func (a *appliance) ping(t *testing.T, dst netip.Addr, count int, size func(i int) int) {
@@ -347,6 +394,24 @@ func TestHTTPStatus(t *testing.T) {
 			t.Errorf("/status: %s is zero after traffic", name)
 		}
 	}
+}
+
+// The CPU halts between frames (board/idle's governor): across two
+// /status reads its idle time grows, by no more than its uptime does.
+func TestCPUIdle(t *testing.T) {
+	a := bootAppliance(t)
+	idle0, up0 := cpuTimes(a.status(t))
+	time.Sleep(time.Second)
+	idle1, up1 := cpuTimes(a.status(t))
+	if up1 <= up0 || idle1 <= idle0 || idle1 > up1 || idle1-idle0 > up1-up0 {
+		t.Fatalf("cpu idle %v of uptime %v, then %v of %v", idle0, up0, idle1, up1)
+	}
+	t.Logf("cpu idle %v of %v between two /status reads", idle1-idle0, up1-up0)
+}
+
+// cpuTimes is the CPU's idle time and uptime in a /status.
+func cpuTimes(st mgmt.Status) (idle, uptime time.Duration) {
+	return time.Duration(st.CPU.IdleNS), time.Duration(st.CPU.UptimeNS)
 }
 
 // Every Ethernet frame size from 60 to 1514 bytes (1518 with the FCS the

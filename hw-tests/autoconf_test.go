@@ -106,7 +106,12 @@ func TestDHCPAndSNTPOverUserNet(t *testing.T) {
 			return ns.DialWith(ctx, &net.Dialer{Timeout: time.Minute}, "tcp", "127.0.0.1:8080")
 		}}}
 	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://appliance/status")
+	req, err := http.NewRequest("GET", "http://appliance/status", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+consoleToken(run))
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("GET /status on the leased address: %v\nconsole:\n%s", err, run.Output())
 	}

@@ -53,6 +53,7 @@ type bridge struct {
 	run      *Run
 	lan, wan *linuxhost.Host
 	monitor  string
+	token    string // the API token the console printed
 	idle     uint64 // pool pages in flight with nothing in flight
 	err      error
 }
@@ -125,6 +126,7 @@ func (b *bridge) boot(t *testing.T) error {
 		return fmt.Errorf("%v\nconsole:\n%s", err, b.run.Output())
 	}
 	t.Logf("appliance ready after %v wall time", wall)
+	b.token = consoleToken(b.run)
 	// QEMU holds the taps now: move them to their hosts.
 	if err := b.lan.Attach(lanHostMAC, []netip.Prefix{netip.MustParsePrefix("10.0.2.20/24"), netip.MustParsePrefix("fd00::20/64")}); err != nil {
 		return err
@@ -184,7 +186,7 @@ func readCounters(st mgmt.Status) counters {
 // tryStatus fetches /status from the lan host.
 func (b *bridge) tryStatus() (mgmt.Status, error) {
 	var st mgmt.Status
-	body, err := httpGet(b.lan, netip.AddrPortFrom(applianceV4, 80), "/status")
+	body, err := httpGet(b.lan, netip.AddrPortFrom(applianceV4, 80), "/status", b.token)
 	if err == nil {
 		err = json.Unmarshal(body, &st)
 	}
@@ -200,12 +202,17 @@ func (b *bridge) counters(t *testing.T) counters {
 	return readCounters(st)
 }
 
-// httpGet is an HTTP GET from host h.
-func httpGet(h *linuxhost.Host, to netip.AddrPort, path string) ([]byte, error) {
+// httpGet is an HTTP GET from host h with the API token.
+func httpGet(h *linuxhost.Host, to netip.AddrPort, path, token string) ([]byte, error) {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return h.Dial(ctx, "tcp", to.String()) }}}
 	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://appliance" + path)
+	req, err := http.NewRequest("GET", "http://appliance"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -542,24 +549,29 @@ func iperf(t *testing.T, b *bridge) {
 		}
 		var out string
 		var err error
-		for try := 0; try < 10; try++ { // until the server listens
-			if out, err = b.lan.Run(ctx, "iperf3", args...); err == nil {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
-		}
 		var r struct {
-			End struct {
+			Error string `json:"error"` // iperf3 3.12 -J exits 0 on "connection refused"
+			End   struct {
 				SumReceived struct {
 					Bytes         uint64  `json:"bytes"`
 					BitsPerSecond float64 `json:"bits_per_second"`
 				} `json:"sum_received"`
 			} `json:"end"`
 		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil || r.End.SumReceived.Bytes == 0 {
+		for try := 0; try < 10; try++ { // until the server listens
+			out, err = b.lan.Run(ctx, "iperf3", args...)
+			if err == nil {
+				r.Error = ""
+				if err = json.Unmarshal([]byte(out), &r); err == nil && r.Error != "" {
+					err = errors.New(r.Error)
+				}
+			}
+			if err == nil {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if err != nil || r.End.SumReceived.Bytes == 0 {
 			t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
 		}
 		dir := "lan -> wan"
@@ -851,7 +863,7 @@ func TestBridgeManagement(t *testing.T) {
 	ping(t, b.lan, applianceV4, 5)
 	ping(t, b.lan, applianceV6, 5)
 	for _, a := range []netip.Addr{applianceV4, applianceV6} {
-		if body, err := httpGet(b.lan, netip.AddrPortFrom(a, 80), "/"); err != nil || !bytes.HasPrefix(body, []byte("fosbury ")) {
+		if body, err := httpGet(b.lan, netip.AddrPortFrom(a, 80), "/", b.token); err != nil || !bytes.HasPrefix(body, []byte("fosbury ")) {
 			t.Errorf("HTTP to %v from lan: %q, %v", a, body, err)
 		}
 	}
@@ -871,7 +883,7 @@ func TestBridgeManagement(t *testing.T) {
 
 	before := b.counters(t)
 	ping(t, b.wan, applianceWanV4, 5)
-	if body, err := httpGet(b.wan, netip.AddrPortFrom(applianceWanV4, 80), "/"); err != nil || !bytes.HasPrefix(body, []byte("fosbury ")) {
+	if body, err := httpGet(b.wan, netip.AddrPortFrom(applianceWanV4, 80), "/", b.token); err != nil || !bytes.HasPrefix(body, []byte("fosbury ")) {
 		t.Errorf("HTTP to %v from wan: %q, %v", applianceWanV4, body, err)
 	}
 	dialTimesOut(t, b.wan, netip.AddrPortFrom(applianceWanV4, 22))

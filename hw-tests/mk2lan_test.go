@@ -69,7 +69,7 @@ func TestMk2LANBootsAndAnswers(t *testing.T) {
 	}
 	ping(t, host, applianceV4, 10)
 	ping(t, host, applianceV6, 10)
-	body, err := httpGet(host, netip.AddrPortFrom(applianceV4, 80), "/status")
+	body, err := httpGet(host, netip.AddrPortFrom(applianceV4, 80), "/status", consoleToken(run))
 	if err != nil {
 		t.Fatal(err)
 	}

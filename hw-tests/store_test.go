@@ -55,6 +55,22 @@ func newCard(t *testing.T, configs ...cfgstore.Config) string {
 	return img
 }
 
+// openCard reads the store of a card image (Open reads both slots: the
+// image is closed again at once).
+func openCard(t *testing.T, img string) *cfgstore.Store {
+	t.Helper()
+	dev, err := cfgstore.OpenFile(img, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	st, err := cfgstore.Open(dev, cfgstore.DefaultLayout, cfgstore.Validate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func cardDrive(img string, opts ...string) []string {
 	return []string{"-drive", strings.Join(append([]string{"if=sd,index=1,format=raw,file=" + img}, opts...), ",")}
 }
@@ -161,15 +177,7 @@ func TestStoreWritesPersistAcrossRuns(t *testing.T) {
 	}
 	slots := func() ([2]cfgstore.Slot, cfgstore.Config) {
 		t.Helper()
-		dev, err := cfgstore.OpenFile(img, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer dev.Close()
-		st, err := cfgstore.Open(dev, cfgstore.DefaultLayout, cfgstore.Validate)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := openCard(t, img)
 		c, _, _ := st.Current()
 		return st.Slots(), c
 	}

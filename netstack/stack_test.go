@@ -1,4 +1,4 @@
-package netstack
+package netstack_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
 	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
@@ -70,7 +71,7 @@ func appliance(t *testing.T) *peer.Peer {
 	return p
 }
 
-func applianceStack(t *testing.T) (*peer.Peer, *Stack) {
+func applianceStack(t *testing.T) (*peer.Peer, *netstack.Stack) {
 	t.Helper()
 	mine, theirs := udpPair(t)
 	la, _ := net.ResolveUDPAddr("udp", mine)
@@ -81,11 +82,11 @@ func applianceStack(t *testing.T) (*peer.Peer, *Stack) {
 	}
 	port := &udpPort{mac: "\x52\x54\x00\x12\x34\x56", conn: conn, dst: ra}
 	nic, ep := link.NewNIC(link.Options{Port: port})
-	cfg, err := ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan address fd00::15/64\nhttp 80\n"))
+	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan address fd00::15/64\nhttp 80\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, []NIC{{Name: "lan", Link: nic}, {Name: "unconfigured", Link: nic}})
+	s, err := netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: nic}, {Name: "unconfigured", Link: nic}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@
 //	imgtool sdimage OUT IMX DIR  a card image: partition table, the .imx at 1 KiB and
 //	                           the configuration files of DIR in the store (cfgstore)
 //	imgtool sdshow IMG         what each store slot of a card image holds
+//	imgtool token DIR          a new API token: prints it, writes DIR/fosbury.auth
+//	                           (its SHA-256) for sdimage
 //
 // It runs on the host; it touches only the files it is given.
 package main
@@ -21,10 +23,10 @@ import (
 )
 
 const usage = `usage: imgtool bin ELF OUT | imgtool imx-entry ELF IMX |
-       imgtool sdimage OUT IMX DIR | imgtool sdshow IMG`
+       imgtool sdimage OUT IMX DIR | imgtool sdshow IMG | imgtool token DIR`
 
 func main() {
-	args := map[string]int{"bin": 2, "imx-entry": 2, "sdimage": 3, "sdshow": 1}
+	args := map[string]int{"bin": 2, "imx-entry": 2, "sdimage": 3, "sdshow": 1, "token": 1}
 	if len(os.Args) < 2 || args[os.Args[1]] != len(os.Args)-2 {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -40,6 +42,8 @@ func main() {
 		err = writeCard(a[0], a[1], a[2])
 	case "sdshow":
 		err = showCard(os.Stdout, a[0])
+	case "token":
+		err = writeToken(os.Stdout, a[0])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "imgtool:", err)

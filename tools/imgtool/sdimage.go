@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/fosbury-net/fosbury/cfgstore"
+	"github.com/fosbury-net/fosbury/mgmt/auth"
 )
 
 // readConfigDir reads the store's files from dir; absent ones stay empty,
@@ -68,4 +69,15 @@ func showCard(w io.Writer, img string) error {
 		}
 	}
 	return nil
+}
+
+// writeToken makes an API token for a card written from dir: the token
+// goes to w (the only copy), its hash to dir/fosbury.auth.
+func writeToken(w io.Writer, dir string) error {
+	tok, f := auth.NewToken()
+	if err := os.WriteFile(filepath.Join(dir, auth.FileName), f.Marshal(), 0o600); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s\n", tok)
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fosbury-net/fosbury/cfgstore"
+	"github.com/fosbury-net/fosbury/mgmt/auth"
 )
 
 func TestSDImage(t *testing.T) {
@@ -72,4 +73,25 @@ func head(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// imgtool token: the printed token is what the written fosbury.auth
+// accepts, and the card written from that directory holds it.
+func TestToken(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fosbury.conf"), []byte("port lan address 10.9.0.1/24\nhttp 80\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "fosbury.rules"), []byte("set default drop\n"), 0o644)
+	var out strings.Builder
+	if err := writeToken(&out, dir); err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(out.String())
+	c, err := readConfigDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := auth.Parse(c.Credentials)
+	if err != nil || f != auth.FileFor(tok) || bytes.Contains(c.Credentials, []byte(tok)) {
+		t.Fatalf("fosbury.auth %q for token %q: %v", c.Credentials, tok, err)
+	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
@@ -30,7 +31,6 @@ import (
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/fosbury-net/fosbury/txring"
-	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -71,8 +71,9 @@ type Appliance struct {
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
-	guard   *guard // the watchdog's health monitor (watchdog.go)
-	auto    autoconf // DHCP and SNTP (autoconf.go)
+	control *mgmt.Control // the API's configuration changes (control.go)
+	guard   *guard        // the watchdog's health monitor (watchdog.go)
+	auto    autoconf      // DHCP and SNTP (autoconf.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -232,9 +233,9 @@ func (a *Appliance) newNetstack(cfg *netstack.Config) error {
 }
 
 // startPorts enables every MAC with its rings and the datapath's handler,
-// then starts the one poll loop and the interrupt service.
+// then starts the one poll loop and the interrupt service (the board's
+// bring-up initialised the GIC).
 func (a *Appliance) startPorts() error {
-	imx6ul.GIC.Init()
 	var macs []*enet.MAC
 	for i, p := range a.ports {
 		if err := p.mac.Start(p.rx, p.tx, a.dp.Handler(i)); err != nil {
@@ -259,12 +260,14 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect)})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect),
+		Control: a.control})
 	return nil
 }
 
 // collect fills /status from every layer's own counters.
 func (a *Appliance) collect(st *mgmt.Status) {
+	st.CPU = idle.Read()
 	st.Loop = a.loop.Stats()
 	for _, p := range a.ports {
 		st.Ports = append(st.Ports, mgmt.PortStatus{

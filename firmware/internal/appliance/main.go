@@ -52,7 +52,7 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 	if err := boardInit(); err != nil {
 		return err
 	}
-	_, files := bootConfig(b) // the store: for the management API to write through
+	st, files := bootConfig(b)
 	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
@@ -69,6 +69,7 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 		return err
 	}
 	if cfg.HTTPPort != 0 {
+		a.newControl(st, files)
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err
 		}

@@ -103,9 +103,10 @@ func (g *guard) loopProbe(name string) <-chan func() {
 	return c
 }
 
-// mgmtListener makes the management server answer probes (GET /status).
+// mgmtListener makes the management server answer probes: GET /health,
+// which needs no API token and gathers what /status does.
 func (g *guard) mgmtListener(ln net.Listener) net.Listener {
-	return health.ProbeListener(ln, g.mon.Probe("mgmt"), "/status", probeDeadline)
+	return health.ProbeListener(ln, g.mon.Probe("mgmt"), "/health", probeDeadline)
 }
 
 // collect adds the reset cause and the watchdog to /status. With

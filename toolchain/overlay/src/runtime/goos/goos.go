@@ -65,6 +65,26 @@ var (
 	Wake func(procid uint64)
 )
 
+// Clock, when Mult is not zero, lets the runtime keep time without
+// calling Nanotime: it reads the ARM generic timer's physical count
+// (CNTPCT) itself and scales it,
+//
+//	nanotime = CNTPCT*Mult>>Shift + *Offset   (Shift <= 32, Offset nil: 0)
+//
+// in two 32-bit halves, so that no count overflows before the result
+// does. A board fills it, Mult last, once the counter runs at its final
+// frequency; it keeps Nanotime for the time before and for toolchains
+// without Clock. Offset lets the board move the clock (set the time).
+// Boards reach it with a push linkname, which compiles with those
+// toolchains too.
+//
+//go:linkname Clock
+var Clock struct {
+	Mult   uint32
+	Shift  uint32
+	Offset *int64
+}
+
 // CPUinit is the first code to run (the ELF entry jumps to it). It sets
 // up the CPU and the initial stack and branches to _rt0_tamago_start.
 func CPUinit()
