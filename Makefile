@@ -26,6 +26,9 @@ GO_TAMAGO = $(shell cat $(BUILD)/goroot)/bin/go
 else
 TOOLCHAIN_DEP :=
 GO_TAMAGO = $(TAMAGO)
+# Upstream TamaGo's runtime lacks our port's wall-clock offset: the
+# firmware then steps the date with tamago's SetTime.
+TAMAGO_TAGS := upstream_tamago
 endif
 
 # GOOSPKG is read by upstream TamaGo only; our port ships runtime/goos itself.
@@ -71,7 +74,7 @@ toolchain:
 #   mk2lan:      USB armory Mk II LAN
 TAMAGO_DIR = $$($(GO) list -m -f '{{.Dir}}' github.com/usbarmory/tamago)
 define image
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/$(1).elf ./firmware/$(2)
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags 'linkramsize $(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/$(1).elf ./firmware/$(2)
 	$(GO) run ./tools/imgtool bin $(BUILD)/$(1).elf $(BUILD)/$(1).bin
 	mkimage -n $(TAMAGO_DIR)/board/$(3)/imximage.cfg -T imximage -e $(TEXT_START) -d $(BUILD)/$(1).bin $(BUILD)/$(1).imx >/dev/null
 	$(GO) run ./tools/imgtool imx-entry $(BUILD)/$(1).elf $(BUILD)/$(1).imx
@@ -86,12 +89,12 @@ firmware: $(TOOLCHAIN_DEP) deps
 # Test-only firmware that checks the runtime port and reports through semihosting.
 selftest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags '$(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
 
 # Test-only firmware that writes the configuration store on QEMU's card.
 storetest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags 'linkramsize $(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
 
 # The card image (cfgstore's package doc has the layout): 4 GiB sparse.
 # make qemu creates it once and keeps it, so the configuration saved on it
@@ -111,7 +114,7 @@ HTTP_PORT ?= 8080
 # The measurement baseline: tamago's copy driver under the same stack.
 baseline: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags '$(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
 
 # The EVK keeps its store on uSDHC2: QEMU's second SD drive (index=1).
 qemu: firmware
@@ -121,6 +124,7 @@ qemu: firmware
 	@echo ">> Prometheus metrics: curl -u fosbury:TOKEN http://127.0.0.1:$(HTTP_PORT)/metrics (TOKEN: printed at boot)"
 	@echo ">> log: curl -u fosbury:TOKEN http://127.0.0.1:$(HTTP_PORT)/log (?follow=1 streams); syslog goes to QEMU's host, UDP 127.0.0.1:514"
 	@echo ">> capture: curl -u fosbury:TOKEN -o x.pcap 'http://127.0.0.1:$(HTTP_PORT)/capture?port=lan&count=100&seconds=30&match=inet+proto+icmp'"
+	@echo ">> clock: SNTP to 10.0.2.2, which QEMU forwards to an NTP server on this host's 127.0.0.1:123, if any"
 	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf -drive if=sd,index=1,file=$(SDIMAGE),format=raw \
 	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 

@@ -29,6 +29,7 @@ type Program struct {
 	buckets  []bucket // per rule (rules without a limit leave theirs unused)
 	sources  *sourceTable
 	gen      uint32 // set when installed in an Engine
+	selfGen  uint32 // the Engine's self it was compiled with; 0: not by an Engine
 }
 
 type ruleCounter struct {

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 )
@@ -18,10 +19,11 @@ import (
 type Engine struct {
 	opts Options
 
-	mu   sync.Mutex // serialises Load/Reload/Install; Decide never takes it
-	name string
-	gen  uint32
-	prog atomic.Pointer[Program]
+	mu      sync.Mutex // serialises Load/Reload/Install/SetSelf; Decide never takes it
+	name    string
+	gen     uint32
+	selfGen uint32 // SetSelf calls, +1: which self opts.Self is
+	prog    atomic.Pointer[Program]
 
 	ct    *ctTable
 	frags *fragTable
@@ -63,6 +65,7 @@ func NewEngine(opts Options) *Engine {
 	}
 	e := &Engine{
 		opts:           opts,
+		selfGen:        1,
 		name:           "rules",
 		ct:             newCtTable(opts.StateLimit, opts.MgmtReserve, seed),
 		frags:          newFragTable(opts.FragmentEntries, seed^hashK2),
@@ -96,13 +99,46 @@ func (e *Engine) Compile(name string, src []byte) (*Program, error) {
 	rs, err := Parse(name, src)
 	var p *Program
 	if err == nil {
-		p, err = Compile(rs, e.opts)
+		e.mu.Lock()
+		p, err = e.compileLocked(rs)
+		e.mu.Unlock()
 	}
 	if err != nil {
 		e.stats.reloadErrors.Add(1)
 		return nil, err
 	}
 	return p, nil
+}
+
+// compileLocked compiles with the engine's options and notes which self
+// set it used.
+func (e *Engine) compileLocked(rs *Ruleset) (*Program, error) {
+	p, err := Compile(rs, e.opts)
+	if err == nil {
+		p.selfGen = e.selfGen
+	}
+	return p, err
+}
+
+// SetSelf replaces Options.Self (the appliance's own addresses, which
+// "to self" and the management reserve use) and recompiles the rules in
+// force with it; later loads keep it, and a Program compiled before it
+// is recompiled when installed. For addresses that change at run time (a
+// DHCP lease). Like Reload, it installs a new Program: its rule counters
+// start at zero, and states are re-checked when next used.
+func (e *Engine) SetSelf(self []netip.Prefix) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.Self = append([]netip.Prefix(nil), self...)
+	e.selfGen++
+	p, err := e.compileLocked(e.prog.Load().Ruleset())
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return err
+	}
+	e.install(p)
+	e.stats.reloads.Add(1)
+	return nil
 }
 
 // Reload is Load under the name of the last file loaded.
@@ -130,6 +166,13 @@ func (e *Engine) Install(p *Program) error {
 }
 
 func (e *Engine) install(p *Program) {
+	if p.selfGen != 0 && p.selfGen != e.selfGen {
+		// Compiled by Compile before a SetSelf: the same rules, this self.
+		if q, err := e.compileLocked(p.rs); err == nil {
+			p.gen = e.gen + 1 // p counts as installed (ErrInstalled)
+			p = q
+		}
+	}
 	e.gen++
 	p.gen = e.gen
 	if p.sources != nil {

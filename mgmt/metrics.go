@@ -12,9 +12,11 @@ package mgmt
 import (
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	"github.com/fosbury-net/fosbury/rxring"
 )
 
@@ -52,6 +54,36 @@ func (p *prom) sample(name string, v float64, kv ...string) {
 		p.b = append(p.b, '}')
 	}
 	p.b = append(p.b, ' ')
+	p.b = strconv.AppendFloat(p.b, v, 'f', -1, 64)
+	p.b = append(p.b, '\n')
+}
+
+// Samples whose label values are addresses are written label by label,
+// the addresses appended in place: open, label or addrLabel, close.
+func (p *prom) open(name string) {
+	p.b = append(p.b, name...)
+	p.b = append(p.b, '{')
+}
+
+func (p *prom) label(k, v string) {
+	if p.b[len(p.b)-1] != '{' {
+		p.b = append(p.b, ',')
+	}
+	p.b = append(p.b, k...)
+	p.b = append(p.b, `="`...)
+	p.b = appendLabelValue(p.b, v)
+	p.b = append(p.b, '"')
+}
+
+// addrLabel appends a netip value's text (which needs no escape).
+func addrLabel[T interface{ AppendTo([]byte) []byte }](p *prom, k string, v T) {
+	p.label(k, "")
+	p.b = v.AppendTo(p.b[:len(p.b)-1])
+	p.b = append(p.b, '"')
+}
+
+func (p *prom) close(v float64) {
+	p.b = append(p.b, "} "...)
 	p.b = strconv.AppendFloat(p.b, v, 'f', -1, 64)
 	p.b = append(p.b, '\n')
 }
@@ -220,6 +252,7 @@ func appendMetrics(b []byte, st *Status) []byte {
 			p.sample(m.name, m.get(&st.Ports[i]), "port", st.Ports[i].Name)
 		}
 	}
+	appendDHCPMetrics(&p, st.Ports)
 	p.head("fosbury_mac_errors_total", counter, "ENET error events (EIR) by class.")
 	for i := range st.Ports {
 		for _, e := range macErrors {
@@ -301,6 +334,24 @@ func appendMetrics(b []byte, st *Status) []byte {
 		p.sample("fosbury_watchdog_source_fresh", b2f(wd.Sources[i].Fresh), "source", wd.Sources[i].Name)
 	}
 
+	ck := &st.Clock
+	p.one("fosbury_clock_synced", gauge, "1 once SNTP has set the wall clock.", b2f(ck.Synced))
+	if ck.LastSync != nil {
+		p.one("fosbury_clock_last_sync_timestamp_seconds", gauge, "When SNTP last set the wall clock.", unixSeconds(*ck.LastSync))
+	}
+	p.one("fosbury_clock_offset_seconds", gauge, "The last step SNTP made.", ck.Offset.Seconds())
+	p.one("fosbury_clock_rtt_seconds", gauge, "Round trip of the last accepted SNTP reply.", ck.RTT.Seconds())
+	p.one("fosbury_clock_stratum", gauge, "Stratum of the server last used.", float64(ck.Stratum))
+	p.head("fosbury_clock_server_info", gauge, "Always 1; the SNTP server last used as a label.")
+	p.open("fosbury_clock_server_info")
+	addrLabel(&p, "server", ck.Server)
+	p.close(1)
+	p.one("fosbury_sntp_queries_total", counter, "SNTP queries sent.", float64(ck.Queries))
+	p.one("fosbury_sntp_accepted_total", counter, "SNTP replies accepted.", float64(ck.Accepted))
+	p.one("fosbury_sntp_rejected_total", counter, "SNTP replies that failed a check (kisses of death included).", float64(ck.Rejected))
+	p.one("fosbury_sntp_kisses_of_death_total", counter, "SNTP kiss-of-death replies.", float64(ck.Kisses))
+	p.one("fosbury_sntp_failed_total", counter, "SNTP queries without a reply in time, or not sent.", float64(ck.Failed))
+
 	cp := &st.Capture
 	p.one("fosbury_capture_sessions_total", counter, "Packet captures started.", float64(cp.Sessions))
 	p.one("fosbury_capture_refused_total", counter, "Packet captures refused: one was running.", float64(cp.Refused))
@@ -310,6 +361,78 @@ func appendMetrics(b []byte, st *Status) []byte {
 	p.one("fosbury_capture_refs_held", gauge, "Frame references a capture holds now.", float64(cp.Held))
 	p.one("fosbury_capture_active", gauge, "1 while a capture runs.", b2f(cp.Active))
 	return p.b
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// dhcpCounters are a lease client's counters, for the ports with DHCP.
+var dhcpCounters = []struct {
+	name, help string
+	get        func(*dhcp.Status) uint64
+}{
+	{"fosbury_dhcp_discovers_total", "DHCPDISCOVERs sent, retransmissions included.", func(s *dhcp.Status) uint64 { return s.Discovers }},
+	{"fosbury_dhcp_requests_total", "DHCPREQUESTs sent.", func(s *dhcp.Status) uint64 { return s.Requests }},
+	{"fosbury_dhcp_offers_total", "DHCPOFFERs accepted.", func(s *dhcp.Status) uint64 { return s.Offers }},
+	{"fosbury_dhcp_acks_total", "DHCPACKs.", func(s *dhcp.Status) uint64 { return s.Acks }},
+	{"fosbury_dhcp_naks_total", "DHCPNAKs.", func(s *dhcp.Status) uint64 { return s.Naks }},
+	{"fosbury_dhcp_renewals_total", "Leases extended while renewing.", func(s *dhcp.Status) uint64 { return s.Renewals }},
+	{"fosbury_dhcp_rebinds_total", "Leases extended while rebinding.", func(s *dhcp.Status) uint64 { return s.Rebinds }},
+	{"fosbury_dhcp_expired_total", "Leases that ran out.", func(s *dhcp.Status) uint64 { return s.Expired }},
+	{"fosbury_dhcp_ignored_total", "Replies not for this exchange.", func(s *dhcp.Status) uint64 { return s.Ignored }},
+	{"fosbury_dhcp_invalid_total", "Replies that offered no usable lease.", func(s *dhcp.Status) uint64 { return s.Invalid }},
+	{"fosbury_dhcp_malformed_total", "Replies that did not parse.", func(s *dhcp.Status) uint64 { return s.Malformed }},
+	{"fosbury_dhcp_rx_dropped_total", "Replies arriving faster than handled.", func(s *dhcp.Status) uint64 { return s.RxDropped }},
+	{"fosbury_dhcp_send_errors_total", "Requests the stack refused.", func(s *dhcp.Status) uint64 { return s.SendErrors }},
+	{"fosbury_dhcp_stack_errors_total", "Addresses the stack refused.", func(s *dhcp.Status) uint64 { return s.StackErrors }},
+}
+
+func appendDHCPMetrics(p *prom, ports []PortStatus) {
+	p.head("fosbury_dhcp_lease_info", gauge, "Always 1; the lease's state, address, server and router as labels.")
+	for i := range ports {
+		if d := ports[i].DHCP; d != nil {
+			p.open("fosbury_dhcp_lease_info")
+			p.label("port", ports[i].Name)
+			p.label("state", d.State)
+			addrLabel(p, "address", d.Address)
+			addrLabel(p, "server", d.Server)
+			addrLabel(p, "router", d.Router)
+			p.close(1)
+		}
+	}
+	p.head("fosbury_dhcp_ntp_server_info", gauge, "Always 1; the SNTP servers the lease names, as labels.")
+	for i := range ports {
+		if d := ports[i].DHCP; d != nil {
+			for _, n := range d.NTP {
+				p.open("fosbury_dhcp_ntp_server_info")
+				p.label("port", ports[i].Name)
+				addrLabel(p, "server", n)
+				p.close(1)
+			}
+		}
+	}
+	for _, t := range []struct {
+		name, help string
+		get        func(*dhcp.Status) *time.Time
+	}{
+		{"fosbury_dhcp_renew_timestamp_seconds", "When the lease is to be renewed.", func(s *dhcp.Status) *time.Time { return s.Renew }},
+		{"fosbury_dhcp_rebind_timestamp_seconds", "When the lease is to be rebound.", func(s *dhcp.Status) *time.Time { return s.Rebind }},
+		{"fosbury_dhcp_expiry_timestamp_seconds", "When the lease expires.", func(s *dhcp.Status) *time.Time { return s.Expires }},
+	} {
+		p.head(t.name, gauge, t.help)
+		for i := range ports {
+			if d := ports[i].DHCP; d != nil && t.get(d) != nil {
+				p.sample(t.name, unixSeconds(*t.get(d)), "port", ports[i].Name)
+			}
+		}
+	}
+	for _, c := range dhcpCounters {
+		p.head(c.name, counter, c.help)
+		for i := range ports {
+			if d := ports[i].DHCP; d != nil {
+				p.sample(c.name, float64(c.get(d)), "port", ports[i].Name)
+			}
+		}
+	}
 }
 
 func appendFilterMetrics(p *prom, f *filter.Snapshot) {

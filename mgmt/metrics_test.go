@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/health"
+	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -40,6 +42,12 @@ func sampleStatus() Status {
 	}
 	st.Filter.Rules = []filter.RuleCounters{{Line: 3, Text: "pass", Packets: 1, Bytes: 2}, {Line: 7, Text: "drop", Label: `a "b"\`, Packets: 3}}
 	st.CPU.UptimeNS, st.CPU.IdleNS = 10e9, 4e9
+	at := time.Unix(1800000000, 0)
+	st.Clock.LastSync = &at
+	st.Clock.Server = netip.MustParseAddrPort("10.0.2.2:123")
+	r1, r2, r3 := at.Add(time.Hour), at.Add(2*time.Hour), at.Add(3*time.Hour)
+	st.Ports[0].DHCP = &dhcp.Status{State: "bound", Address: netip.MustParsePrefix("10.0.2.15/24"), Server: netip.MustParseAddr("10.0.2.2"),
+		Router: netip.MustParseAddr("10.0.2.2"), NTP: []netip.Addr{netip.MustParseAddr("10.0.2.3")}, Renew: &r1, Rebind: &r2, Expires: &r3}
 	st.Watchdog.Sources = []health.SourceStatus{{Name: "poll", AnsweredAgo: 0.5, Fresh: true}, {Name: "mgmt", AnsweredAgo: 1}}
 	return st
 }
@@ -49,7 +57,8 @@ func TestMetricsParseFamiliesTypesLabels(t *testing.T) {
 	fams := parseMetrics(t, appendMetrics(nil, &st))
 	allowed := map[string]bool{"port": true, "class": true, "verdict": true, "reason": true, "rule": true, "line": true,
 		"label": true, "proto": true, "version": true, "goversion": true, "mac": true, "mode": true, "result": true,
-		"cause": true, "src_srsr": true, "wdog1_wrsr": true, "source": true}
+		"cause": true, "src_srsr": true, "wdog1_wrsr": true, "source": true, "server": true, "state": true, "address": true,
+		"router": true}
 	for name, f := range fams {
 		if !strings.HasPrefix(name, "fosbury_") || f.GetHelp() == "" {
 			t.Errorf("%s: no fosbury_ prefix or no HELP", name)
@@ -145,8 +154,30 @@ type leaf struct {
 	v    reflect.Value
 }
 
+// textual are values of a type with its own text form, perturbed whole.
+var textual = map[reflect.Type]func(reflect.Value){
+	reflect.TypeOf(time.Time{}):  func(v reflect.Value) { v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Hour))) },
+	reflect.TypeOf(netip.Addr{}): func(v reflect.Value) { v.Set(reflect.ValueOf(v.Interface().(netip.Addr).Next())) },
+	reflect.TypeOf(netip.Prefix{}): func(v reflect.Value) {
+		p := v.Interface().(netip.Prefix)
+		v.Set(reflect.ValueOf(netip.PrefixFrom(p.Addr().Next(), p.Bits())))
+	},
+	reflect.TypeOf(netip.AddrPort{}): func(v reflect.Value) {
+		ap := v.Interface().(netip.AddrPort)
+		v.Set(reflect.ValueOf(netip.AddrPortFrom(ap.Addr(), ap.Port()+1)))
+	},
+}
+
 func leaves(v reflect.Value, path string, out *[]leaf) {
+	if _, ok := textual[v.Type()]; ok {
+		*out = append(*out, leaf{path, v})
+		return
+	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			leaves(v.Elem(), path, out)
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Type().Field(i)
@@ -172,6 +203,7 @@ var notRendered = map[string]string{
 	".Filter.Reasons[0]":            "reason none is never counted",
 	".Filter.Rules[0].Text":         "the rule's text: metrics name rules by number, line and label",
 	".Filter.Rules[1].Text":         "the rule's text: metrics name rules by number, line and label",
+	".Clock.LastError":              "an error's text, for /status",
 }
 
 // Every field of Status, perturbed on its own, changes some sample: a
@@ -192,19 +224,23 @@ func TestEveryStatusFieldIsInMetrics(t *testing.T) {
 		var mine []leaf
 		leaves(reflect.ValueOf(&st).Elem(), "", &mine)
 		f := mine[i].v
-		switch f.Kind() {
-		case reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
-			f.SetUint(f.Uint() + 7)
-		case reflect.Int, reflect.Int32, reflect.Int64:
-			f.SetInt(f.Int() + 7)
-		case reflect.Float64:
-			f.SetFloat(f.Float() + 7)
-		case reflect.Bool:
-			f.SetBool(!f.Bool())
-		case reflect.String:
-			f.SetString(f.String() + "x")
-		default:
-			t.Fatalf("%s: kind %v not handled", l.path, f.Kind())
+		if perturb, ok := textual[f.Type()]; ok {
+			perturb(f)
+		} else {
+			switch f.Kind() {
+			case reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+				f.SetUint(f.Uint() + 7)
+			case reflect.Int, reflect.Int32, reflect.Int64:
+				f.SetInt(f.Int() + 7)
+			case reflect.Float64:
+				f.SetFloat(f.Float() + 7)
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			default:
+				t.Fatalf("%s: kind %v not handled", l.path, f.Kind())
+			}
 		}
 		after := samples(parseMetrics(t, appendMetrics(nil, &st)))
 		var changed []string

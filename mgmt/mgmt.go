@@ -1,12 +1,13 @@
 // Package mgmt is the appliance's management plane over HTTP: `/status`
 // reports uptime, link state and the counters of every layer (CPU time,
 // poll loop, MAC and rings, netstack endpoint, page pool, datapath,
-// filter, log, capture) as JSON, `/metrics` the same in the Prometheus
-// text format, `/log` the event log and `/capture` a packet capture;
-// api.go and control.go read and change the rules, the addresses and the
-// API token at runtime, behind the credential check of mgmt/auth. It
-// serves any net.Listener (a gonet listener on the appliance, a loopback
-// one in tests) and reads counters only through Options.Collect.
+// filter, log, capture), the DHCP leases and the SNTP clock as JSON,
+// `/metrics` the same in the Prometheus text format, `/log` the event log
+// and `/capture` a packet capture; api.go and control.go read and change
+// the rules, the addresses and the API token at runtime, behind the
+// credential check of mgmt/auth. It serves any net.Listener (a gonet
+// listener on the appliance, a loopback one in tests) and reads counters
+// only through Options.Collect.
 package mgmt
 
 import (
@@ -26,7 +27,9 @@ import (
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/health"
 	"github.com/fosbury-net/fosbury/mgmt/auth"
+	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	"github.com/fosbury-net/fosbury/netstack/link"
+	"github.com/fosbury-net/fosbury/netstack/sntp"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
@@ -38,6 +41,8 @@ type PortStatus struct {
 	Link   enet.Link  `json:"link"`
 	Driver enet.Stats `json:"driver"`
 	Stack  link.Stats `json:"stack"`
+	// DHCP is the port's lease, when its address comes by DHCP.
+	DHCP *dhcp.Status `json:"dhcp,omitempty"`
 }
 
 // Status is the body of GET /status: every layer's counters, each as its
@@ -60,6 +65,8 @@ type Status struct {
 	Reset watchdog.ResetCause `json:"reset"`
 	// Watchdog is the hardware watchdog and the monitor feeding it.
 	Watchdog WatchdogStatus `json:"watchdog"`
+	// Clock says whether SNTP has set the wall clock, and when.
+	Clock sntp.Status `json:"clock"`
 }
 
 // WatchdogStatus is the armed time-out and the liveness of every source.

@@ -6,8 +6,10 @@
 //	port lan address 10.0.2.15/24
 //	port lan address fd00::15/64
 //	port lan gateway 10.0.2.2
+//	port lan dhcp              # IPv4 by DHCP; static IPv4 address and gateway are the fallback
+//	ntp 10.0.2.2               # SNTP server (port 123 unless given: 10.0.2.2:1123)
 //	http 80
-//	syslog 10.0.2.2:514     # remote syslog collector (UDP, RFC 5424); port 514 if omitted
+//	syslog 10.0.2.2:514        # remote syslog collector (UDP, RFC 5424); port 514 unless given
 package netstack
 
 import (
@@ -22,19 +24,28 @@ type PortConfig struct {
 	Name     string
 	Addrs    []netip.Prefix
 	Gateways []netip.Addr // at most one per family
+	// DHCP asks for the IPv4 address by DHCP. The static IPv4 addresses
+	// and gateway are the fallback: in use until a lease is bound and
+	// after it ends.
+	DHCP bool
 }
 
 // Config is the whole management-plane configuration.
 type Config struct {
 	Ports    []PortConfig
 	HTTPPort uint16 // 0: no HTTP server
+	// NTP are SNTP servers, asked before those a DHCP lease names.
+	NTP []netip.AddrPort
 	// Syslog is the remote syslog collector; the zero value: none.
 	Syslog netip.AddrPort
 }
 
-// syslogPort is the collector's UDP port when the configuration names none
-// (RFC 5426 3.3).
+// syslogPort is the collector's UDP port when the configuration names
+// none (RFC 5426 3.3).
 const syslogPort = 514
+
+// maxNTP bounds the configured SNTP servers.
+const maxNTP = 8
 
 // Port returns the named port's configuration, or nil.
 func (c *Config) Port(name string) *PortConfig {
@@ -108,51 +119,53 @@ func ParseConfig(file string, src []byte) (*Config, error) {
 				return nil, errAt(1, "%q is not a TCP port (1-65535)", words[1])
 			}
 			cfg.HTTPPort = uint16(p)
+		case "ntp":
+			if len(words) != 2 {
+				return nil, errAt(len(words), "want: ntp <ip> or ntp <ip>:<udp port>")
+			}
+			ap, err := parseAddrPort(words[1], 123)
+			if err != nil {
+				return nil, errAt(1, "%q %v", words[1], err)
+			}
+			if len(cfg.NTP) == maxNTP {
+				return nil, errAt(0, "more than %d ntp servers", maxNTP)
+			}
+			cfg.NTP = append(cfg.NTP, ap)
 		case "syslog":
 			if len(words) != 2 {
-				return nil, errAt(len(words), "want: syslog <address>[:<udp port>], like 10.0.2.2:514 or [fd00::2]:514")
+				return nil, errAt(len(words), "want: syslog <ip> or syslog <ip>:<udp port>")
 			}
 			if cfg.Syslog.IsValid() {
 				return nil, errAt(0, "syslog is given twice")
 			}
-			ap, err := parseCollector(words[1])
+			ap, err := parseAddrPort(words[1], syslogPort)
 			if err != nil {
-				return nil, errAt(1, "%q: %v", words[1], err)
+				return nil, errAt(1, "%q %v", words[1], err)
 			}
 			cfg.Syslog = ap
 		default:
-			return nil, errAt(0, "unknown statement %q (want port, http or syslog)", words[0])
+			return nil, errAt(0, "unknown statement %q (want port, ntp, http or syslog)", words[0])
 		}
 	}
 	return cfg, nil
 }
 
-// parseCollector reads an address with an optional port.
-func parseCollector(s string) (netip.AddrPort, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		s = netip.AddrPortFrom(a, syslogPort).String()
-	}
-	ap, err := netip.ParseAddrPort(s)
-	switch {
-	case err != nil:
-		return ap, fmt.Errorf("not an address or address:port")
-	case ap.Port() == 0:
-		return ap, fmt.Errorf("port 0")
-	case ap.Addr().Zone() != "" || ap.Addr().Is4In6() || ap.Addr().IsUnspecified() || ap.Addr().IsMulticast():
-		return ap, fmt.Errorf("not a unicast address without a zone")
-	}
-	return ap, nil
-}
-
 func parsePort(cfg *Config, w []string, errAt func(int, string, ...any) error) error {
+	if len(w) >= 3 && w[2] == "dhcp" {
+		if len(w) != 3 {
+			return errAt(3, "want: port <name> dhcp, with nothing after dhcp")
+		}
+		pc := portNamed(cfg, w[1])
+		if pc.DHCP {
+			return errAt(2, "port %s: dhcp is given twice", pc.Name)
+		}
+		pc.DHCP = true
+		return nil
+	}
 	if len(w) != 4 {
-		return errAt(min(len(w), 4), "want: port <name> address <ip/prefix> | port <name> gateway <ip>")
+		return errAt(min(len(w), 4), "want: port <name> address <ip/prefix> | port <name> gateway <ip> | port <name> dhcp")
 	}
-	pc := cfg.Port(w[1])
-	if pc == nil {
-		cfg.Ports = append(cfg.Ports, PortConfig{Name: w[1]})
-		pc = &cfg.Ports[len(cfg.Ports)-1]
-	}
+	pc := portNamed(cfg, w[1])
 	switch w[2] {
 	case "address":
 		p, err := netip.ParsePrefix(w[3])
@@ -180,9 +193,33 @@ func parsePort(cfg *Config, w []string, errAt func(int, string, ...any) error) e
 		}
 		pc.Gateways = append(pc.Gateways, a)
 	default:
-		return errAt(2, "unknown port setting %q (want address or gateway)", w[2])
+		return errAt(2, "unknown port setting %q (want address, gateway or dhcp)", w[2])
 	}
 	return nil
+}
+
+// portNamed returns the named port's configuration, adding it if new.
+func portNamed(cfg *Config, name string) *PortConfig {
+	if pc := cfg.Port(name); pc != nil {
+		return pc
+	}
+	cfg.Ports = append(cfg.Ports, PortConfig{Name: name})
+	return &cfg.Ports[len(cfg.Ports)-1]
+}
+
+// parseAddrPort reads "ip", "ip:port" or "[ipv6]:port".
+func parseAddrPort(s string, defPort uint16) (netip.AddrPort, error) {
+	var ap netip.AddrPort
+	if a, err := netip.ParseAddr(s); err == nil {
+		ap = netip.AddrPortFrom(a, defPort)
+	} else if ap, err = netip.ParseAddrPort(s); err != nil {
+		return ap, fmt.Errorf("is not an IP address or address:port")
+	}
+	a := ap.Addr()
+	if a.Zone() != "" || a.Is4In6() || !a.IsGlobalUnicast() || ap.Port() == 0 {
+		return ap, fmt.Errorf("is not a unicast address with a non-zero port")
+	}
+	return ap, nil
 }
 
 // fields splits on spaces and tabs and returns each word's 1-based column.

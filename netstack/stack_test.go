@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,11 @@ func udpPair(t *testing.T) (a, b string) {
 // appliance starts the management stack on a UDP wire and returns the
 // peer on the other end.
 func appliance(t *testing.T) *peer.Peer {
+	p, _ := applianceStack(t)
+	return p
+}
+
+func applianceStack(t *testing.T) (*peer.Peer, *netstack.Stack) {
 	t.Helper()
 	mine, theirs := udpPair(t)
 	la, _ := net.ResolveUDPAddr("udp", mine)
@@ -116,7 +122,16 @@ func appliance(t *testing.T) *peer.Peer {
 		wg.Wait()
 		s.Close()
 	})
-	return p
+	return p, s
+}
+
+func TestSelf(t *testing.T) {
+	_, s := applianceStack(t)
+	got := s.Self()
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.2.15/32"), netip.MustParsePrefix("fd00::15/128")}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Self() = %v, want %v (no link-local, no broadcast)", got, want)
+	}
 }
 
 func TestPingAndHTTPOverBothFamilies(t *testing.T) {

@@ -33,6 +33,7 @@ var checks = []check{
 	{"idle", checkIdle},
 	{"sleep", checkSleep},
 	{"timers", checkTimers},
+	{"wallclock", checkWallClock},
 	{"gc", checkGC},
 	{"rand", checkRand},
 	{"netstack", checkNetstack},

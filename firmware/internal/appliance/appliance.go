@@ -84,28 +84,18 @@ type Appliance struct {
 	cfg     *netstack.Config
 	control *mgmt.Control // the API's configuration changes (control.go)
 	guard   *guard        // the watchdog's health monitor (watchdog.go)
-
-	// The wall clock, once something sets it (SetWallClock): Unix time in
-	// ns minus the monotonic clock. Until then logs and captures show
-	// uptime.
-	wallSet    atomic.Bool
-	wallOffset atomic.Int64
+	auto    autoconf      // DHCP and SNTP (autoconf.go)
+	// wallSet: SNTP has set the wall clock (until then logs and captures
+	// show uptime).
+	wallSet atomic.Bool
 }
 
-// SetWallClock tells the appliance the time of day (the SNTP client's
-// hook): from now on log lines and captured frames carry wall time.
-func (a *Appliance) SetWallClock(now time.Time) {
-	a.wallOffset.Store(now.UnixNano() - nanotime())
-	a.wallSet.Store(true)
-}
-
-// wall is the time of day of a monotonic time, if it is known; else the
-// time since boot as a Unix time.
+// wall is the time of day of a monotonic time: the wall clock's offset
+// from the monotonic clock now (SNTP steps only the date, never
+// nanotime), and whether SNTP has set it.
 func (a *Appliance) wall(mono int64) (time.Time, bool) {
-	if !a.wallSet.Load() {
-		return time.Unix(0, mono).UTC(), false
-	}
-	return time.Unix(0, mono+a.wallOffset.Load()).UTC(), true
+	off := time.Now().UnixNano() - nanotime()
+	return time.Unix(0, mono+off).UTC(), a.wallSet.Load()
 }
 
 // portNames are the ports by index, as the filter's Meta.Port counts them.
@@ -342,6 +332,7 @@ func (a *Appliance) collect(st *mgmt.Status) {
 	st.Pool = a.pool.Stats()
 	st.Datapath = a.dp.Stats()
 	a.filter.SnapshotInto(&st.Filter)
+	a.collectAutoconf(st)
 	st.Log = a.log.Stats()
 	st.Capture = a.tap.Stats()
 }

@@ -65,6 +65,9 @@ func run(b *board.Board, boardInit func() error, version string, g *guard) error
 	for _, pc := range cfg.Ports {
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
+	if err := a.StartAutoconf(cfg); err != nil {
+		return err
+	}
 	if cfg.HTTPPort != 0 {
 		a.newControl(st, files)
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {

@@ -20,7 +20,10 @@
 // same board packages link with either toolchain.
 package goos
 
-import "unsafe"
+import (
+	"internal/runtime/atomic"
+	"unsafe"
+)
 
 // Memory layout, required.
 var (
@@ -103,3 +106,20 @@ func InitRNG()
 
 // GetRandomData fills b with random bytes.
 func GetRandomData(b []byte)
+
+// wallOffset is added to Nanotime for the time of day. A fosbury
+// extension (upstream TamaGo has none): the only other way to set the
+// date, tamago's CPU.SetTime, moves Nanotime itself, and with it every
+// timer and deadline of the running program.
+var wallOffset atomic.Int64
+
+// SetWallOffset makes the wall clock (time.Now's date) read
+// Nanotime()+ns. The monotonic clock, timers and time.Since/Sub between
+// monotonic readings are not affected.
+func SetWallOffset(ns int64) { wallOffset.Store(ns) }
+
+// WallOffset returns what SetWallOffset set (0 at boot: the date starts
+// at the Unix epoch plus the board's Nanotime).
+//
+//go:nosplit
+func WallOffset() int64 { return wallOffset.Load() }
