@@ -91,15 +91,7 @@ func TestCaptureAndLogAllocateNothingPerFrame(t *testing.T) {
 	handler := r.dp.Handler(0)
 	r.sides[1].dev.OnTransmit(func([]byte) {})
 	const runs = 14 // two frames each: within the capture's 32 references
-	allocs := testing.AllocsPerRun(runs, func() {
-		side.dev.Inject(fwd, 0)
-		side.dev.Inject(logged, 0)
-		r.sys.Quiesce()
-		side.rx.Poll(64, handler)
-		r.dp.EndPass()
-		r.sys.Quiesce()
-		r.sides[1].tx.Reclaim()
-	})
+	allocs := testing.AllocsPerRun(runs, func() { r.pass(side, handler, r.sides[1], fwd, logged) })
 	if allocs != 0 {
 		t.Fatalf("%v allocations per pass of a forwarded and a logged frame, captured", allocs)
 	}
@@ -160,12 +152,7 @@ func BenchmarkForward(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				side.dev.Inject(f, 0)
-				r.sys.Quiesce()
-				side.rx.Poll(64, handler)
-				r.dp.EndPass()
-				r.sys.Quiesce()
-				r.sides[1].tx.Reclaim()
+				r.pass(side, handler, r.sides[1], f)
 				if s != nil && tap.Stats().Held > 24 {
 					b.StopTimer()
 					s.Stream(context.Background(), io.Discard, func() error { return errors.New("drained") })

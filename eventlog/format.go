@@ -86,13 +86,9 @@ func (l *Log) appendHitSD(b []byte, h *Hit) []byte {
 	b = sdParam(b, "action", h.Action.String())
 	b = sdParam(b, "port", l.portName(h.Port))
 	if h.Rule >= 0 {
-		b = append(b, ` rule="`...)
-		b = strconv.AppendInt(b, int64(h.Rule), 10)
-		b = append(b, '"')
+		b = sdInt(b, "rule", int64(h.Rule))
 		if h.Line > 0 {
-			b = append(b, ` line="`...)
-			b = strconv.AppendInt(b, int64(h.Line), 10)
-			b = append(b, '"')
+			b = sdInt(b, "line", int64(h.Line))
 		}
 	} else {
 		b = append(b, ` rule="default"`...)
@@ -120,28 +116,28 @@ func (l *Log) appendHitSD(b []byte, h *Hit) []byte {
 		b = t.Dst().AppendTo(b)
 		b = append(b, '"')
 		if t.HasPorts {
-			b = append(b, ` sport="`...)
-			b = strconv.AppendUint(b, uint64(t.SrcPort), 10)
-			b = append(b, `" dport="`...)
-			b = strconv.AppendUint(b, uint64(t.DstPort), 10)
-			b = append(b, '"')
+			b = sdInt(b, "sport", int64(t.SrcPort))
+			b = sdInt(b, "dport", int64(t.DstPort))
 		}
 		if t.HasICMP {
-			b = append(b, ` type="`...)
-			b = strconv.AppendUint(b, uint64(t.ICMPType), 10)
-			b = append(b, `" code="`...)
-			b = strconv.AppendUint(b, uint64(t.ICMPCode), 10)
-			b = append(b, '"')
+			b = sdInt(b, "type", int64(t.ICMPType))
+			b = sdInt(b, "code", int64(t.ICMPCode))
 		}
 	}
 	if t.VLAN != 0 {
-		b = append(b, ` vlan="`...)
-		b = strconv.AppendUint(b, uint64(t.VLAN), 10)
-		b = append(b, '"')
+		b = sdInt(b, "vlan", int64(t.VLAN))
 	}
-	b = append(b, ` len="`...)
-	b = strconv.AppendUint(b, uint64(h.Len), 10)
-	return append(b, `"]`...)
+	b = sdInt(b, "len", int64(h.Len))
+	return append(b, ']')
+}
+
+// sdInt appends ` name="v"`.
+func sdInt(b []byte, name string, v int64) []byte {
+	b = append(b, ' ')
+	b = append(b, name...)
+	b = append(b, `="`...)
+	b = strconv.AppendInt(b, v, 10)
+	return append(b, '"')
 }
 
 // sdParam appends ` name="value"` with the escapes of RFC 5424 6.3.3.

@@ -28,37 +28,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/internal/promtest"
 	"github.com/fosbury-net/fosbury/internal/rfc5424"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
-// metrics scrapes /metrics and flattens it: "name{k=v,...}" -> value,
-// labels in the order the appliance writes them.
+// metrics scrapes /metrics, parsed by the Prometheus project's parser and
+// flattened: "name{k=v,...}" -> value, labels sorted by name.
 func (a *appliance) metrics(t *testing.T) map[string]float64 {
 	t.Helper()
-	body := a.get(t, "/metrics")
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	fams, err := promtest.Parse(a.get(t, "/metrics"))
 	if err != nil {
 		t.Fatalf("/metrics does not parse: %v", err)
 	}
-	out := map[string]float64{}
-	for name, f := range fams {
-		for _, m := range f.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				ls = append(ls, l.GetName()+"="+l.GetValue())
-			}
-			v := m.GetGauge().GetValue()
-			if f.GetType() == dto.MetricType_COUNTER {
-				v = m.GetCounter().GetValue()
-			}
-			out[name+"{"+strings.Join(ls, ",")+"}"] = v
-		}
-	}
-	return out
+	return promtest.Samples(fams)
 }
 
 // ruleIndex finds the rule whose text contains s, by /status.
@@ -79,7 +61,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	ruleKey := ""
 	before := a.metrics(t)
 	for k := range before {
-		if strings.HasPrefix(k, "fosbury_filter_rule_packets_total{rule="+strconv.Itoa(echo)+",") {
+		if strings.HasPrefix(k, "fosbury_filter_rule_packets_total{") && strings.HasSuffix(k, ",rule="+strconv.Itoa(echo)+"}") {
 			ruleKey = k
 		}
 	}

@@ -228,16 +228,79 @@ var rxVerdicts = []struct {
 	{"local", func(p *PortStatus) uint64 { return p.Driver.RX.Local }},
 }
 
+// statusMetrics are the families of one sample, read from Status.
+var statusMetrics = []struct {
+	name, typ, help string
+	get             func(*Status) float64
+}{
+	{"fosbury_uptime_seconds", gauge, "Time since boot.", func(s *Status) float64 { return s.UptimeSeconds }},
+	{"fosbury_poll_drains_total", counter, "Wakeups of the poll loop served.", func(s *Status) float64 { return float64(s.Loop.Drains) }},
+	{"fosbury_poll_passes_total", counter, "Poll passes over every port.", func(s *Status) float64 { return float64(s.Loop.Passes) }},
+	{"fosbury_poll_busy_seconds_total", counter, "Time the poll loop spent draining the rings.", func(s *Status) float64 { return float64(s.Loop.BusyNS) / 1e9 }},
+	{"fosbury_pool_pages", gauge, "DMA pages in the pool.", func(s *Status) float64 { return float64(s.Pool.Pages) }},
+	{"fosbury_pool_pages_in_flight", gauge, "DMA pages with at least one reference.", func(s *Status) float64 { return float64(s.Pool.InFlight) }},
+	{"fosbury_pool_fresh_total", counter, "Pages handed out.", func(s *Status) float64 { return float64(s.Pool.Fresh) }},
+	{"fosbury_pool_recycled_total", counter, "Pages returned at their last reference.", func(s *Status) float64 { return float64(s.Pool.Recycled) }},
+	{"fosbury_pool_exhausted_total", counter, "Page requests that found the pool empty.", func(s *Status) float64 { return float64(s.Pool.Exhausted) }},
+	{"fosbury_pool_bad_unref_total", counter, "References dropped on free or unknown pages (a bug, ignored).", func(s *Status) float64 { return float64(s.Pool.BadUnref) }},
+	{"fosbury_datapath_local_total", counter, "Frames delivered to the netstack.", func(s *Status) float64 { return float64(s.Datapath.Local) }},
+	{"fosbury_datapath_forwarded_total", counter, "Frames queued on another port by reference.", func(s *Status) float64 { return float64(s.Datapath.Forwarded) }},
+	{"fosbury_datapath_flooded_total", counter, "Broadcast and multicast frames sent to every port.", func(s *Status) float64 { return float64(s.Datapath.Flooded) }},
+	{"fosbury_datapath_dropped_total", counter, "Frames dropped: filter drops, runts, no local receiver.", func(s *Status) float64 { return float64(s.Datapath.Dropped) }},
+	{"fosbury_datapath_rejected_total", counter, "Frames answered with a reject reply.", func(s *Status) float64 { return float64(s.Datapath.Rejected) }},
+	{"fosbury_datapath_forward_errors_total", counter, "Forwards the TX ring refused.", func(s *Status) float64 { return float64(s.Datapath.ForwardErrors) }},
+	{"fosbury_datapath_reject_errors_total", counter, "Reject replies not built or not queued.", func(s *Status) float64 { return float64(s.Datapath.RejectErrors) }},
+	{"fosbury_log_lines_total", counter, "Log lines recorded.", func(s *Status) float64 { return float64(s.Log.Lines) }},
+	{"fosbury_syslog_sent_total", counter, "Syslog datagrams sent.", func(s *Status) float64 { return float64(s.Log.SyslogSent) }},
+	{"fosbury_syslog_errors_total", counter, "Log lines not sent to syslog.", func(s *Status) float64 { return float64(s.Log.SyslogErrors) }},
+	{"fosbury_auth_sources", gauge, "Client sources in the credential check's table.", func(s *Status) float64 { return float64(s.Auth.Sources) }},
+	{"fosbury_auth_evicted_total", counter, "Sources pushed out of the full table.", func(s *Status) float64 { return float64(s.Auth.Evicted) }},
+	{"fosbury_watchdog_timeout_seconds", gauge, "The hardware watchdog's time-out.", func(s *Status) float64 { return s.Watchdog.TimeoutSeconds }},
+	{"fosbury_watchdog_ready", gauge, "1 once every probed source has answered.", func(s *Status) float64 { return b2f(s.Watchdog.Ready) }},
+	{"fosbury_watchdog_feeding", gauge, "1 while the monitor feeds the watchdog.", func(s *Status) float64 { return b2f(s.Watchdog.Feeding) }},
+	{"fosbury_watchdog_feeds_total", counter, "Watchdog feeds.", func(s *Status) float64 { return float64(s.Watchdog.Feeds) }},
+	{"fosbury_watchdog_missed_total", counter, "Periods without a feed: a source had not answered.", func(s *Status) float64 { return float64(s.Watchdog.Missed) }},
+	{"fosbury_watchdog_deadline_seconds", gauge, "How long a source may go without answering.", func(s *Status) float64 { return s.Watchdog.Deadline }},
+	{"fosbury_clock_synced", gauge, "1 once SNTP has set the wall clock.", func(s *Status) float64 { return b2f(s.Clock.Synced) }},
+	{"fosbury_clock_offset_seconds", gauge, "The last step SNTP made.", func(s *Status) float64 { return s.Clock.Offset.Seconds() }},
+	{"fosbury_clock_rtt_seconds", gauge, "Round trip of the last accepted SNTP reply.", func(s *Status) float64 { return s.Clock.RTT.Seconds() }},
+	{"fosbury_clock_stratum", gauge, "Stratum of the server last used.", func(s *Status) float64 { return float64(s.Clock.Stratum) }},
+	{"fosbury_sntp_queries_total", counter, "SNTP queries sent.", func(s *Status) float64 { return float64(s.Clock.Queries) }},
+	{"fosbury_sntp_accepted_total", counter, "SNTP replies accepted.", func(s *Status) float64 { return float64(s.Clock.Accepted) }},
+	{"fosbury_sntp_rejected_total", counter, "SNTP replies that failed a check (kisses of death included).", func(s *Status) float64 { return float64(s.Clock.Rejected) }},
+	{"fosbury_sntp_kisses_of_death_total", counter, "SNTP kiss-of-death replies.", func(s *Status) float64 { return float64(s.Clock.Kisses) }},
+	{"fosbury_sntp_failed_total", counter, "SNTP queries without a reply in time, or not sent.", func(s *Status) float64 { return float64(s.Clock.Failed) }},
+	{"fosbury_capture_sessions_total", counter, "Packet captures started.", func(s *Status) float64 { return float64(s.Capture.Sessions) }},
+	{"fosbury_capture_refused_total", counter, "Packet captures refused: one was running.", func(s *Status) float64 { return float64(s.Capture.Refused) }},
+	{"fosbury_capture_frames_total", counter, "Frames written to capture clients.", func(s *Status) float64 { return float64(s.Capture.Frames) }},
+	{"fosbury_capture_bytes_total", counter, "Frame bytes written to capture clients.", func(s *Status) float64 { return float64(s.Capture.Bytes) }},
+	{"fosbury_capture_lost_total", counter, "Selected frames not captured: the reference budget was full.", func(s *Status) float64 { return float64(s.Capture.Lost) }},
+	{"fosbury_capture_refs_held", gauge, "Frame references a capture holds now.", func(s *Status) float64 { return float64(s.Capture.Held) }},
+	{"fosbury_capture_active", gauge, "1 while a capture runs.", func(s *Status) float64 { return b2f(s.Capture.Active) }},
+	{"fosbury_filter_generation", gauge, "Generation of the rules in force (increments with each install).", func(s *Status) float64 { return float64(s.Filter.Generation) }},
+	{"fosbury_filter_replies_total", counter, "Reject replies asked for.", func(s *Status) float64 { return float64(s.Filter.Replies) }},
+	{"fosbury_filter_replies_limited_total", counter, "Rejects left unanswered by the reply rate limit.", func(s *Status) float64 { return float64(s.Filter.RepliesLimited) }},
+	{"fosbury_filter_reloads_total", counter, "Rule sets installed.", func(s *Status) float64 { return float64(s.Filter.Reloads) }},
+	{"fosbury_filter_reload_errors_total", counter, "Rule sets refused.", func(s *Status) float64 { return float64(s.Filter.ReloadErrors) }},
+	{"fosbury_conntrack_entries", gauge, "State table entries in use (expired ones until reclaimed).", func(s *Status) float64 { return float64(s.Filter.States) }},
+	{"fosbury_conntrack_mgmt_entries", gauge, "State table entries of management traffic.", func(s *Status) float64 { return float64(s.Filter.MgmtStates) }},
+	{"fosbury_conntrack_entries_limit", gauge, "State table capacity.", func(s *Status) float64 { return float64(s.Filter.StateLimit) }},
+	{"fosbury_conntrack_mgmt_reserve", gauge, "Entries only management traffic may use.", func(s *Status) float64 { return float64(s.Filter.MgmtReserve) }},
+	{"fosbury_conntrack_created_total", counter, "States created.", func(s *Status) float64 { return float64(s.Filter.StatesCreated) }},
+	{"fosbury_conntrack_purged_total", counter, "States removed by a reload's re-check.", func(s *Status) float64 { return float64(s.Filter.StatesPurged) }},
+	{"fosbury_conntrack_related_total", counter, "ICMP errors passed for a state.", func(s *Status) float64 { return float64(s.Filter.Related) }},
+}
+
 // appendMetrics renders st.
 func appendMetrics(b []byte, st *Status) []byte {
 	p := prom{b: b}
 	p.head("fosbury_build_info", gauge, "Always 1; the firmware version and Go release as labels.")
 	p.sample("fosbury_build_info", 1, "version", st.Version, "goversion", runtime.Version())
-	p.one("fosbury_uptime_seconds", gauge, "Time since boot.", st.UptimeSeconds)
+	for _, m := range statusMetrics {
+		p.head(m.name, m.typ, m.help)
+		p.sample(m.name, m.get(st))
+	}
 
-	p.one("fosbury_poll_drains_total", counter, "Wakeups of the poll loop served.", float64(st.Loop.Drains))
-	p.one("fosbury_poll_passes_total", counter, "Poll passes over every port.", float64(st.Loop.Passes))
-	p.one("fosbury_poll_busy_seconds_total", counter, "Time the poll loop spent draining the rings.", float64(st.Loop.BusyNS)/1e9)
 	p.head("fosbury_cpu_seconds_total", counter, "CPU time since boot: halted in the idle governor, or not.")
 	p.sample("fosbury_cpu_seconds_total", float64(st.CPU.IdleNS)/1e9, "mode", "idle")
 	p.sample("fosbury_cpu_seconds_total", float64(st.CPU.UptimeNS-min(st.CPU.IdleNS, st.CPU.UptimeNS))/1e9, "mode", "busy")
@@ -278,32 +341,11 @@ func appendMetrics(b []byte, st *Status) []byte {
 		}
 	}
 
-	pl := &st.Pool
-	p.one("fosbury_pool_pages", gauge, "DMA pages in the pool.", float64(pl.Pages))
-	p.one("fosbury_pool_pages_in_flight", gauge, "DMA pages with at least one reference.", float64(pl.InFlight))
-	p.one("fosbury_pool_fresh_total", counter, "Pages handed out.", float64(pl.Fresh))
-	p.one("fosbury_pool_recycled_total", counter, "Pages returned at their last reference.", float64(pl.Recycled))
-	p.one("fosbury_pool_exhausted_total", counter, "Page requests that found the pool empty.", float64(pl.Exhausted))
-	p.one("fosbury_pool_bad_unref_total", counter, "References dropped on free or unknown pages (a bug, ignored).", float64(pl.BadUnref))
-
-	dp := &st.Datapath
-	p.one("fosbury_datapath_local_total", counter, "Frames delivered to the netstack.", float64(dp.Local))
-	p.one("fosbury_datapath_forwarded_total", counter, "Frames queued on another port by reference.", float64(dp.Forwarded))
-	p.one("fosbury_datapath_flooded_total", counter, "Broadcast and multicast frames sent to every port.", float64(dp.Flooded))
-	p.one("fosbury_datapath_dropped_total", counter, "Frames dropped: filter drops, runts, no local receiver.", float64(dp.Dropped))
-	p.one("fosbury_datapath_rejected_total", counter, "Frames answered with a reject reply.", float64(dp.Rejected))
-	p.one("fosbury_datapath_forward_errors_total", counter, "Forwards the TX ring refused.", float64(dp.ForwardErrors))
-	p.one("fosbury_datapath_reject_errors_total", counter, "Reject replies not built or not queued.", float64(dp.RejectErrors))
-
 	appendFilterMetrics(&p, &st.Filter)
 
-	lg := &st.Log
-	p.one("fosbury_log_lines_total", counter, "Log lines recorded.", float64(lg.Lines))
 	p.head("fosbury_log_dropped_total", counter, "Log lines not recorded, by reason.")
-	p.sample("fosbury_log_dropped_total", float64(lg.RateLimited), "reason", "rate-limit")
-	p.sample("fosbury_log_dropped_total", float64(lg.Overflow), "reason", "reader-behind")
-	p.one("fosbury_syslog_sent_total", counter, "Syslog datagrams sent.", float64(lg.SyslogSent))
-	p.one("fosbury_syslog_errors_total", counter, "Log lines not sent to syslog.", float64(lg.SyslogErrors))
+	p.sample("fosbury_log_dropped_total", float64(st.Log.RateLimited), "reason", "rate-limit")
+	p.sample("fosbury_log_dropped_total", float64(st.Log.Overflow), "reason", "reader-behind")
 
 	au := &st.Auth
 	p.head("fosbury_auth_requests_total", counter, "API requests by the outcome of their credential check.")
@@ -311,20 +353,12 @@ func appendMetrics(b []byte, st *Status) []byte {
 	p.sample("fosbury_auth_requests_total", float64(au.Missing), "result", "missing")
 	p.sample("fosbury_auth_requests_total", float64(au.Failed), "result", "failed")
 	p.sample("fosbury_auth_requests_total", float64(au.Limited), "result", "limited")
-	p.one("fosbury_auth_sources", gauge, "Client sources in the credential check's table.", float64(au.Sources))
-	p.one("fosbury_auth_evicted_total", counter, "Sources pushed out of the full table.", float64(au.Evicted))
 
 	var srsr, wrsr [10]byte
 	p.head("fosbury_reset_info", gauge, "Always 1; why the SoC last reset, and its reset status registers, as labels.")
 	p.sample("fosbury_reset_info", 1, "cause", st.Reset.Cause,
 		"src_srsr", string(appendHex(srsr[:0], uint64(st.Reset.SRSR))), "wdog1_wrsr", string(appendHex(wrsr[:0], uint64(st.Reset.WRSR))))
 	wd := &st.Watchdog
-	p.one("fosbury_watchdog_timeout_seconds", gauge, "The hardware watchdog's time-out.", wd.TimeoutSeconds)
-	p.one("fosbury_watchdog_ready", gauge, "1 once every probed source has answered.", b2f(wd.Ready))
-	p.one("fosbury_watchdog_feeding", gauge, "1 while the monitor feeds the watchdog.", b2f(wd.Feeding))
-	p.one("fosbury_watchdog_feeds_total", counter, "Watchdog feeds.", float64(wd.Feeds))
-	p.one("fosbury_watchdog_missed_total", counter, "Periods without a feed: a source had not answered.", float64(wd.Missed))
-	p.one("fosbury_watchdog_deadline_seconds", gauge, "How long a source may go without answering.", wd.Deadline)
 	p.head("fosbury_watchdog_source_answered_seconds_ago", gauge, "Time since each probed source last answered.")
 	for i := range wd.Sources {
 		p.sample("fosbury_watchdog_source_answered_seconds_ago", wd.Sources[i].AnsweredAgo, "source", wd.Sources[i].Name)
@@ -335,31 +369,14 @@ func appendMetrics(b []byte, st *Status) []byte {
 	}
 
 	ck := &st.Clock
-	p.one("fosbury_clock_synced", gauge, "1 once SNTP has set the wall clock.", b2f(ck.Synced))
 	if ck.LastSync != nil {
 		p.one("fosbury_clock_last_sync_timestamp_seconds", gauge, "When SNTP last set the wall clock.", unixSeconds(*ck.LastSync))
 	}
-	p.one("fosbury_clock_offset_seconds", gauge, "The last step SNTP made.", ck.Offset.Seconds())
-	p.one("fosbury_clock_rtt_seconds", gauge, "Round trip of the last accepted SNTP reply.", ck.RTT.Seconds())
-	p.one("fosbury_clock_stratum", gauge, "Stratum of the server last used.", float64(ck.Stratum))
 	p.head("fosbury_clock_server_info", gauge, "Always 1; the SNTP server last used as a label.")
 	p.open("fosbury_clock_server_info")
 	addrLabel(&p, "server", ck.Server)
 	p.close(1)
-	p.one("fosbury_sntp_queries_total", counter, "SNTP queries sent.", float64(ck.Queries))
-	p.one("fosbury_sntp_accepted_total", counter, "SNTP replies accepted.", float64(ck.Accepted))
-	p.one("fosbury_sntp_rejected_total", counter, "SNTP replies that failed a check (kisses of death included).", float64(ck.Rejected))
-	p.one("fosbury_sntp_kisses_of_death_total", counter, "SNTP kiss-of-death replies.", float64(ck.Kisses))
-	p.one("fosbury_sntp_failed_total", counter, "SNTP queries without a reply in time, or not sent.", float64(ck.Failed))
 
-	cp := &st.Capture
-	p.one("fosbury_capture_sessions_total", counter, "Packet captures started.", float64(cp.Sessions))
-	p.one("fosbury_capture_refused_total", counter, "Packet captures refused: one was running.", float64(cp.Refused))
-	p.one("fosbury_capture_frames_total", counter, "Frames written to capture clients.", float64(cp.Frames))
-	p.one("fosbury_capture_bytes_total", counter, "Frame bytes written to capture clients.", float64(cp.Bytes))
-	p.one("fosbury_capture_lost_total", counter, "Selected frames not captured: the reference budget was full.", float64(cp.Lost))
-	p.one("fosbury_capture_refs_held", gauge, "Frame references a capture holds now.", float64(cp.Held))
-	p.one("fosbury_capture_active", gauge, "1 while a capture runs.", b2f(cp.Active))
 	return p.b
 }
 
@@ -452,21 +469,9 @@ func appendFilterMetrics(p *prom, f *filter.Snapshot) {
 	for r := filter.ReasonNone + 1; r < filter.NumReasons; r++ {
 		p.sample("fosbury_filter_drops_total", float64(f.Reasons[r]), "reason", r.String())
 	}
-	p.one("fosbury_filter_generation", gauge, "Generation of the rules in force (increments with each install).", float64(f.Generation))
-	p.one("fosbury_filter_replies_total", counter, "Reject replies asked for.", float64(f.Replies))
-	p.one("fosbury_filter_replies_limited_total", counter, "Rejects left unanswered by the reply rate limit.", float64(f.RepliesLimited))
-	p.one("fosbury_filter_reloads_total", counter, "Rule sets installed.", float64(f.Reloads))
-	p.one("fosbury_filter_reload_errors_total", counter, "Rule sets refused.", float64(f.ReloadErrors))
 
 	p.head("fosbury_conntrack_states", gauge, "Live connection states by protocol.")
 	for c := filter.StateTCP; c < filter.NumStateProtos; c++ {
 		p.sample("fosbury_conntrack_states", float64(f.StatesByProto[c]), "proto", c.String())
 	}
-	p.one("fosbury_conntrack_entries", gauge, "State table entries in use (expired ones until reclaimed).", float64(f.States))
-	p.one("fosbury_conntrack_mgmt_entries", gauge, "State table entries of management traffic.", float64(f.MgmtStates))
-	p.one("fosbury_conntrack_entries_limit", gauge, "State table capacity.", float64(f.StateLimit))
-	p.one("fosbury_conntrack_mgmt_reserve", gauge, "Entries only management traffic may use.", float64(f.MgmtReserve))
-	p.one("fosbury_conntrack_created_total", counter, "States created.", float64(f.StatesCreated))
-	p.one("fosbury_conntrack_purged_total", counter, "States removed by a reload's re-check.", float64(f.StatesPurged))
-	p.one("fosbury_conntrack_related_total", counter, "ICMP errors passed for a state.", float64(f.Related))
 }

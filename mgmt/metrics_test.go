@@ -5,7 +5,6 @@
 package mgmt
 
 import (
-	"bytes"
 	"fmt"
 	"net/http/httptest"
 	"net/netip"
@@ -18,16 +17,14 @@ import (
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/health"
+	"github.com/fosbury-net/fosbury/internal/promtest"
 	"github.com/fosbury-net/fosbury/netstack/dhcp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 func parseMetrics(t *testing.T, b []byte) map[string]*dto.MetricFamily {
 	t.Helper()
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(b))
+	fams, err := promtest.Parse(b)
 	if err != nil {
 		t.Fatalf("expfmt: %v\n%s", err, b)
 	}
@@ -128,25 +125,7 @@ func labelOf(m *dto.Metric, name string) string {
 	return ""
 }
 
-// samples flattens the families into "name{labels}" -> value.
-func samples(fams map[string]*dto.MetricFamily) map[string]float64 {
-	out := map[string]float64{}
-	for name, f := range fams {
-		for _, m := range f.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				ls = append(ls, l.GetName()+"="+l.GetValue())
-			}
-			sort.Strings(ls)
-			v := m.GetGauge().GetValue()
-			if m.Counter != nil {
-				v = m.Counter.GetValue()
-			}
-			out[name+"{"+strings.Join(ls, ",")+"}"] = v
-		}
-	}
-	return out
-}
+var samples = promtest.Samples
 
 // leaf is one field of Status reached by reflection, with its path.
 type leaf struct {
