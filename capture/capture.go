@@ -320,6 +320,9 @@ func (s *Session) stream(ctx context.Context, w io.Writer, flush func() error) (
 // releasing each as soon as it is copied out.
 func (s *Session) writeReady(fw *fileWriter, max int) (int, error) {
 	t, h := s.tail.Load(), s.head.Load()
+	if t != h {
+		fw.clock()
+	}
 	n := 0
 	for ; t != h && n < max; t++ {
 		r := &s.ring[t%uint64(len(s.ring))]

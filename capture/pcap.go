@@ -45,7 +45,15 @@ type fileWriter struct {
 	ports   uint8
 	ifIndex [maxPorts]uint32 // pcapng interface of each port
 	wall    func(int64) (time.Time, bool)
+	offset  int64 // Unix ns minus monotonic ns, read once per batch (clock)
 	scratch []byte
+}
+
+// clock reads the wall clock's offset from the poll loop's monotonic one:
+// once per batch of frames, not per frame.
+func (fw *fileWriter) clock() {
+	t, _ := fw.wall(0)
+	fw.offset = t.UnixNano()
 }
 
 func newFileWriter(w io.Writer, f Format, snap int, names []string, ports uint8, wall func(int64) (time.Time, bool)) *fileWriter {
@@ -105,8 +113,7 @@ func (fw *fileWriter) header() error {
 // frame writes one record: its header, the frame's bytes from the page
 // (the one copy), and for pcapng the padding, flags and verdict comment.
 func (fw *fileWriter) frame(r *record, data []byte) error {
-	t, _ := fw.wall(r.mono)
-	ns := uint64(t.UnixNano())
+	ns := uint64(r.mono + fw.offset)
 	b := fw.scratch[:0]
 	if fw.format == PCAP {
 		b = le.AppendUint32(b, uint32(ns/1e9))
