@@ -1,0 +1,258 @@
+//go:build linux
+
+// The named workloads: host-side traffic from the lan host, through the
+// guest, to the wan host (or dropped by it), and TCP throughput.
+package netbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Traffic is what the hosts saw of one workload run.
+type Traffic struct {
+	Sent     uint64 // frames, datagrams or echo requests the sender offered
+	Received uint64 // what arrived at the far host, where the tool says (0 if it cannot)
+	Wall     time.Duration
+	Bits     float64 // bits/s the receiver saw (iperf3), else 0
+	// Pacing counts the frames that only paced the run (echo requests
+	// and replies of drop-pinged), not its subject; see Result.Net.
+	Pacing uint64
+}
+
+// Workload is one named kind of traffic. Run offers about frames frames
+// to the guest (for ping: frames/2 requests, each answered).
+type Workload struct {
+	Name string
+	Doc  string
+	Run  func(ctx context.Context, w *Wires, frames int) (Traffic, error)
+}
+
+// Workloads are the measured kinds of traffic, by name.
+var Workloads = []Workload{
+	{"ping", "ping -f, 56 bytes, lan to wan host: one frame in flight at a time (paced)", runPing},
+	{"udp1200", "1200-byte UDP datagrams at 200 Mbit/s, lan to wan host (iperf3 -u)", runUDP},
+	Dropped("drop-paced", 1, 500*time.Microsecond),
+	Dropped("drop-burst", 64, 2*time.Millisecond),
+	{"drop-pinged", "LLDP-type frames (0x88cc) to the wan host, each with an echo request; the next pair when the reply is back", runDropPinged},
+}
+
+// Lookup finds a workload by name.
+func Lookup(name string) (Workload, error) {
+	for _, wl := range Workloads {
+		if wl.Name == name {
+			return wl, nil
+		}
+	}
+	return Workload{}, fmt.Errorf("netbench: no workload %q", name)
+}
+
+var pingSummary = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
+
+func runPing(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+	n := max(frames/2, 1)
+	start := time.Now()
+	// -w: a deadline, so a guest that stops answering ends the run.
+	deadline := strconv.Itoa(max(60, n/50))
+	out, err := w.LAN.Command(ctx, "ping", "-f", "-q", "-c", strconv.Itoa(n), "-s", "56", "-w", deadline,
+		w.WAN.Addr.Addr().String()).CombinedOutput()
+	t := Traffic{Wall: time.Since(start)}
+	m := pingSummary.FindSubmatch(out)
+	if m == nil {
+		return t, fmt.Errorf("netbench: ping: %v: %s", err, out)
+	}
+	t.Sent, _ = strconv.ParseUint(string(m[1]), 10, 64)
+	t.Received, _ = strconv.ParseUint(string(m[2]), 10, 64)
+	return t, nil // ping exits 1 when a reply was lost: the counts say so
+}
+
+// iperf3 runs one iperf3 client in the lan host against a one-off server
+// in the wan host and returns its JSON report.
+func iperf3(ctx context.Context, w *Wires, args ...string) ([]byte, time.Duration, error) {
+	srv := w.WAN.Command(ctx, "iperf3", "-s", "-1", "-B", w.WAN.Addr.Addr().String())
+	var srvOut bytes.Buffer
+	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	if err := srv.Start(); err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+	}()
+	client := append([]string{"-c", w.WAN.Addr.Addr().String(), "-J"}, args...)
+	// The server needs a moment to listen; probing it with a connection
+	// would use up its one test, so the client retries instead.
+	var lastErr error
+	for try := 0; try < 20; try++ {
+		start := time.Now()
+		out, err := w.LAN.Command(ctx, "iperf3", client...).Output()
+		if err == nil {
+			return out, time.Since(start), nil
+		}
+		lastErr = fmt.Errorf("netbench: iperf3 %v: %v: %s", client, err, out)
+		if !bytes.Contains(out, []byte("unable to connect")) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil, 0, fmt.Errorf("%v (server: %s)", lastErr, srvOut.Bytes())
+}
+
+type iperfSum struct {
+	Packets       uint64  `json:"packets"`
+	BitsPerSecond float64 `json:"bits_per_second"`
+}
+
+type iperfReport struct {
+	Error string `json:"error"`
+	End   struct {
+		SumSent     iperfSum `json:"sum_sent"`
+		SumReceived iperfSum `json:"sum_received"`
+	} `json:"end"`
+}
+
+func runUDP(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+	out, wall, err := iperf3(ctx, w, "-u", "-b", "200M", "-l", "1200", "-k", strconv.Itoa(frames))
+	if err != nil {
+		return Traffic{}, err
+	}
+	var r iperfReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		return Traffic{}, fmt.Errorf("netbench: iperf3 report: %v", err)
+	}
+	return Traffic{Sent: r.End.SumSent.Packets, Received: r.End.SumReceived.Packets, Wall: wall,
+		Bits: r.End.SumReceived.BitsPerSecond}, nil
+}
+
+// TCPThroughput runs one iperf3 TCP test of the given length from the lan
+// host to the wan host and returns the bits/s the receiver saw.
+func TCPThroughput(ctx context.Context, w *Wires, d time.Duration) (float64, error) {
+	out, _, err := iperf3(ctx, w, "-t", strconv.Itoa(max(int(d.Seconds()), 1)))
+	if err != nil {
+		return 0, err
+	}
+	var r iperfReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		return 0, fmt.Errorf("netbench: iperf3 report: %v", err)
+	}
+	if r.End.SumReceived.BitsPerSecond <= 0 {
+		return 0, fmt.Errorf("netbench: iperf3 reported no throughput (%q): %.2000s", r.Error, out)
+	}
+	return r.End.SumReceived.BitsPerSecond, nil
+}
+
+// Dropped is a workload of LLDP-type frames (0x88cc, which the rules
+// drop) from the lan host to the wan host: burst frames back to back,
+// then the next burst interval later (wall time).
+func Dropped(name string, burst int, interval time.Duration) Workload {
+	return Workload{name, fmt.Sprintf("LLDP-type frames (0x88cc) to the wan host, %d back to back every %v", burst, interval),
+		func(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+			return sendDropped(ctx, w, frames, burst, interval)
+		}}
+}
+
+const etherTypeLLDP = 0x88cc
+
+// LLDPFrame is an LLDP-type frame from src to dst (not to LLDP's
+// link-local group: a Linux bridge hands those to the port's own stack
+// before its filter hooks, and the rules are what is measured here). It
+// carries chassis ID, port ID and TTL TLVs (IEEE 802.1AB 8.5) and is
+// padded to the 60-byte minimum.
+func LLDPFrame(dst, src net.HardwareAddr) []byte {
+	f := make([]byte, 0, 60)
+	f = append(f, dst...)
+	f = append(f, src...)
+	f = binary.BigEndian.AppendUint16(f, etherTypeLLDP)
+	tlv := func(typ, n int) { f = binary.BigEndian.AppendUint16(f, uint16(typ<<9|n)) }
+	tlv(1, 7) // chassis ID, subtype 4: MAC address
+	f = append(append(f, 4), src...)
+	tlv(2, 7) // port ID, subtype 3: MAC address
+	f = append(append(f, 3), src...)
+	tlv(3, 2) // TTL
+	f = binary.BigEndian.AppendUint16(f, 120)
+	tlv(0, 0) // end
+	return f[:60]
+}
+
+// sendDropped sends frames from the lan host through a packet socket, in
+// groups of burst frames back to back, one group per interval. A frame the
+// tap could not queue is not resent: the guest's counters say what it got.
+func sendDropped(ctx context.Context, w *Wires, frames, burst int, interval time.Duration) (Traffic, error) {
+	fd, err := w.LAN.packetSocket(etherTypeLLDP)
+	if err != nil {
+		return Traffic{}, err
+	}
+	defer syscall.Close(fd)
+	frame := LLDPFrame(w.WAN.MAC, w.LAN.MAC)
+	var t Traffic
+	start := time.Now()
+	next := start
+	for sent := 0; sent < frames; {
+		if err := ctx.Err(); err != nil {
+			return t, err
+		}
+		for i := 0; i < burst && sent < frames; i++ {
+			sent++
+			if _, err := syscall.Write(fd, frame); err == nil {
+				t.Sent++
+			} else if err != syscall.ENOBUFS && err != syscall.EAGAIN {
+				return t, fmt.Errorf("netbench: send on %s: %v", w.LAN.Name, err)
+			}
+		}
+		next = next.Add(interval)
+		time.Sleep(time.Until(next))
+	}
+	t.Wall = time.Since(start)
+	return t, nil
+}
+
+// packetSocket opens a raw packet socket bound to the host's tap.
+func (h *Host) packetSocket(etherType uint16) (int, error) {
+	proto := int(etherType>>8 | etherType<<8&0xff00) // network byte order
+	fd := -1
+	err := h.inNS(func() error {
+		ifc, err := net.InterfaceByName(h.Name)
+		if err != nil {
+			return err
+		}
+		s, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0) // 0: send only
+		if err != nil {
+			return err
+		}
+		if err := syscall.Bind(s, &syscall.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifc.Index}); err != nil {
+			syscall.Close(s)
+			return err
+		}
+		fd = s
+		return nil
+	})
+	if err != nil {
+		return -1, fmt.Errorf("netbench: packet socket on %s: %v", h.Name, err)
+	}
+	return fd, nil
+}
+
+// Ping sends n echo requests (one every 10 ms, each waiting at most a
+// second) from the host to addr and returns how many were answered.
+func (h *Host) Ping(ctx context.Context, addr netip.Addr, n int) (int, error) {
+	out, err := h.Command(ctx, "ping", "-q", "-c", strconv.Itoa(n), "-i", "0.01", "-W", "1", addr.String()).CombinedOutput()
+	m := pingSummary.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("netbench: ping %s from %s: %v: %s", addr, h.Name, err, out)
+	}
+	got, _ := strconv.Atoi(string(m[2]))
+	return got, nil
+}
