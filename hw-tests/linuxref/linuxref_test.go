@@ -115,6 +115,7 @@ func TestLinuxRef(t *testing.T) {
 	if *flagTCPRuns > 0 {
 		start := time.Now()
 		g, w := boot1(t, b, "")
+		version = g.Version
 		for _, rules := range []bool{true, false} {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			if err := g.Rules(ctx, rules); err != nil {

@@ -114,8 +114,8 @@ func (r *Result) compute() error {
 	probeFrames := r.A.Frames(r.B)
 	r.Frames = r.B.Frames(r.C) - min(probeFrames, r.B.Frames(r.C))
 	r.Forwarded = r.C.TX[0] - r.B.TX[0] + r.C.TX[1] - r.B.TX[1]
-	if r.Frames == 0 || r.Busy <= 0 {
-		return fmt.Errorf("%s: nothing measured: %d frames, busy %v (probe %v)", r.Workload, r.Frames, r.Busy, r.ProbeCost)
+	if r.Traffic.Sent == 0 || r.Frames == 0 || r.Busy <= 0 {
+		return fmt.Errorf("%s: nothing measured: %d sent, %d frames, busy %v (probe %v)", r.Workload, r.Traffic.Sent, r.Frames, r.Busy, r.ProbeCost)
 	}
 	r.PerFrame = float64(r.Busy) / float64(r.Frames)
 	perFrame := func(f func(Sample) uint64) float64 {

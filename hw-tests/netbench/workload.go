@@ -9,11 +9,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -76,13 +78,14 @@ func runPing(ctx context.Context, w *Wires, frames int) (Traffic, error) {
 }
 
 // iperf3 runs one iperf3 client in the lan host against a one-off server
-// in the wan host and returns its JSON report.
-func iperf3(ctx context.Context, w *Wires, args ...string) ([]byte, time.Duration, error) {
+// in the wan host and returns its report.
+func iperf3(ctx context.Context, w *Wires, args ...string) (iperfReport, time.Duration, error) {
+	var r iperfReport
 	srv := w.WAN.Command(ctx, "iperf3", "-s", "-1", "-B", w.WAN.Addr.Addr().String())
 	var srvOut bytes.Buffer
 	srv.Stdout, srv.Stderr = &srvOut, &srvOut
 	if err := srv.Start(); err != nil {
-		return nil, 0, err
+		return r, 0, err
 	}
 	defer func() {
 		_ = srv.Process.Kill()
@@ -91,24 +94,26 @@ func iperf3(ctx context.Context, w *Wires, args ...string) ([]byte, time.Duratio
 	client := append([]string{"-c", w.WAN.Addr.Addr().String(), "-J"}, args...)
 	// The server needs a moment to listen; probing it with a connection
 	// would use up its one test, so the client retries instead.
-	var lastErr error
-	for try := 0; try < 20; try++ {
+	for try := 0; ; try++ {
 		start := time.Now()
 		out, err := w.LAN.Command(ctx, "iperf3", client...).Output()
-		if err == nil {
-			return out, time.Since(start), nil
+		wall := time.Since(start)
+		r = iperfReport{}
+		if jerr := json.Unmarshal(out, &r); jerr != nil && err == nil {
+			err = jerr
 		}
-		lastErr = fmt.Errorf("netbench: iperf3 %v: %v: %s", client, err, out)
-		if !bytes.Contains(out, []byte("unable to connect")) {
-			break
+		if err == nil && r.Error == "" {
+			return r, wall, nil
+		}
+		if !strings.Contains(r.Error, "unable to connect") || try == 20 {
+			return r, 0, fmt.Errorf("netbench: iperf3 %v: %v %q (server: %s)", client, err, r.Error, srvOut.Bytes())
 		}
 		select {
 		case <-ctx.Done():
-			return nil, 0, ctx.Err()
+			return r, 0, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return nil, 0, fmt.Errorf("%v (server: %s)", lastErr, srvOut.Bytes())
 }
 
 type iperfSum struct {
@@ -125,13 +130,12 @@ type iperfReport struct {
 }
 
 func runUDP(ctx context.Context, w *Wires, frames int) (Traffic, error) {
-	out, wall, err := iperf3(ctx, w, "-u", "-b", "200M", "-l", "1200", "-k", strconv.Itoa(frames))
+	r, wall, err := iperf3(ctx, w, "-u", "-b", "200M", "-l", "1200", "-k", strconv.Itoa(frames))
 	if err != nil {
 		return Traffic{}, err
 	}
-	var r iperfReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		return Traffic{}, fmt.Errorf("netbench: iperf3 report: %v", err)
+	if r.End.SumSent.Packets == 0 {
+		return Traffic{}, errors.New("netbench: iperf3 sent no datagrams")
 	}
 	return Traffic{Sent: r.End.SumSent.Packets, Received: r.End.SumReceived.Packets, Wall: wall,
 		Bits: r.End.SumReceived.BitsPerSecond}, nil
@@ -140,16 +144,12 @@ func runUDP(ctx context.Context, w *Wires, frames int) (Traffic, error) {
 // TCPThroughput runs one iperf3 TCP test of the given length from the lan
 // host to the wan host and returns the bits/s the receiver saw.
 func TCPThroughput(ctx context.Context, w *Wires, d time.Duration) (float64, error) {
-	out, _, err := iperf3(ctx, w, "-t", strconv.Itoa(max(int(d.Seconds()), 1)))
+	r, _, err := iperf3(ctx, w, "-t", strconv.Itoa(max(int(d.Seconds()), 1)))
 	if err != nil {
 		return 0, err
 	}
-	var r iperfReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		return 0, fmt.Errorf("netbench: iperf3 report: %v", err)
-	}
 	if r.End.SumReceived.BitsPerSecond <= 0 {
-		return 0, fmt.Errorf("netbench: iperf3 reported no throughput (%q): %.2000s", r.Error, out)
+		return 0, errors.New("netbench: iperf3 reported no throughput")
 	}
 	return r.End.SumReceived.BitsPerSecond, nil
 }
