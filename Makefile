@@ -1,6 +1,9 @@
 # fosbury — build, run and test the appliance.
 #
-#   make qemu       build the firmware and boot it in QEMU (mcimx6ul-evk)
+#   make qemu       build the firmware and boot it in QEMU (mcimx6ul-evk) with
+#                   the card image build/sdcard.img (made once, kept after)
+#   make sdimage    (re)write the card image: firmware .imx and the
+#                   configuration of CONFIG=dir (default: the compiled-in one)
 #   make test       host tests, bounded fuzzing, and the QEMU firmware tests
 #   make bench      benchmarks (host, side by side with the baselines)
 #   make firmware   ELF, raw .bin and flashable .imx under build/
@@ -33,9 +36,9 @@ LDFLAGS := -T $(TEXT_START) -R 0x1000 -X main.Version=$(VERSION)
 
 QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
-DEBIAN_PKGS := qemu-system-arm u-boot-tools
+DEBIAN_PKGS := qemu-system-arm u-boot-tools iproute2 iputils-ping iperf3 nmap
 
-.PHONY: all deps linuxref-deps linuxref bench-linuxref toolchain firmware selftest baseline qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
+.PHONY: all deps linuxref-deps linuxref bench-linuxref toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
 all: firmware
 
@@ -55,12 +58,12 @@ define apt-need
 endef
 
 deps:
-	$(call apt-need,$(QEMU):qemu-system-arm mkimage:u-boot-tools)
+	$(call apt-need,$(QEMU):qemu-system-arm mkimage:u-boot-tools ip:iproute2 ping:iputils-ping iperf3:iperf3 nmap:nmap)
 
-# The Linux reference (hw-tests/linuxref): tools to build its bundle and
-# the hosts' traffic tools. Benchmark only: `make test` needs none of it.
+# The Linux reference (hw-tests/linuxref): the tools that build its bundle
+# (the hosts' tools come with deps). Benchmark only: `make test` needs none.
 linuxref-deps: deps
-	$(call apt-need,cpio:cpio fdtput:device-tree-compiler depmod:kmod readelf:binutils ip:iproute2 ping:iputils-ping iperf3:iperf3)
+	$(call apt-need,cpio:cpio fdtput:device-tree-compiler depmod:kmod readelf:binutils)
 
 # Debian's armhf Linux 6.1 bridging the two ENETs under nftables rules like
 # the appliance's, cached in ~/.cache/fosbury/linuxref-<hash>.
@@ -102,6 +105,23 @@ selftest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
 	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
 
+# Test-only firmware that writes the configuration store on QEMU's card.
+storetest: $(TOOLCHAIN_DEP)
+	@mkdir -p $(BUILD)
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
+
+# The card image (cfgstore's package doc has the layout): 4 GiB sparse.
+# make qemu creates it once and keeps it, so the configuration saved on it
+# survives QEMU restarts; make sdimage rewrites it.
+SDIMAGE ?= $(BUILD)/sdcard.img
+SDIMAGE_IMX ?= $(BUILD)/fosbury-evk.imx
+CONFIG ?= firmware/internal/defaults
+MAKE_SDIMAGE = $(GO) run ./tools/imgtool sdimage $(SDIMAGE) $(SDIMAGE_IMX) $(CONFIG)
+
+sdimage: firmware
+	$(MAKE_SDIMAGE)
+	@$(GO) run ./tools/imgtool sdshow $(SDIMAGE)
+
 # The lan port (ENET1) is on QEMU's user network (10.0.2.0/24, no root
 # needed) with host port $(HTTP_PORT) forwarded to the appliance's HTTP API.
 HTTP_PORT ?= 8080
@@ -110,10 +130,13 @@ baseline: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
 	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
 
+# The EVK keeps its store on uSDHC2: QEMU's second SD drive (index=1).
 qemu: firmware
-	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X)"
+	@test -e $(SDIMAGE) || $(MAKE_SDIMAGE)
+	@echo ">> booting $(BUILD)/fosbury-evk.elf in QEMU (quit: Ctrl-A X), card $(SDIMAGE)"
 	@echo ">> management API: curl http://127.0.0.1:$(HTTP_PORT)/status"
-	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf \
+	@echo ">> clock: SNTP to 10.0.2.2, which QEMU forwards to an NTP server on this host's 127.0.0.1:123, if any"
+	$(QEMU_BASE) -kernel $(BUILD)/fosbury-evk.elf -drive if=sd,index=1,file=$(SDIMAGE),format=raw \
 	  -netdev user,id=lan,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-10.0.2.15:80 -net nic,netdev=lan
 
 test: test-host test-fuzz test-mutation test-qemu
@@ -130,9 +153,14 @@ test-fuzz:
 test-mutation:
 	bash scripts/mutation/run.sh
 
-test-qemu: deps firmware selftest
-	$(GO) test -count=1 -tags hwtest -v ./hw-tests/ \
-	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf
+# The bridge and Mk II LAN tests put Linux hosts in network namespaces on
+# tap devices (root only; skipped otherwise). HWTEST_FLAGS adds test flags,
+# e.g. HWTEST_FLAGS='-run Bridge -netprefix me'.
+HWTEST_FLAGS ?=
+test-qemu: deps firmware selftest storetest
+	$(GO) test -count=1 -timeout 40m -tags hwtest -v ./hw-tests/ \
+	  -firmware $(CURDIR)/$(BUILD)/fosbury-evk.elf -selftest $(CURDIR)/$(BUILD)/selftest.elf \
+	  -storetest $(CURDIR)/$(BUILD)/storetest.elf -mk2lan $(CURDIR)/$(BUILD)/mk2lan.elf $(HWTEST_FLAGS)
 
 bench: bench-host bench-qemu
 

@@ -49,11 +49,29 @@ func (p Port) IRQ() int {
 	return ENET2IRQ
 }
 
+// PHYAlone reports whether p's PHY is the only one the board puts on its
+// MDIO bus: then a PHY found there at another address (a scan) is p's.
+func (b *Board) PHYAlone(p Port) bool {
+	for _, q := range b.Ports {
+		if q.ENET != p.ENET && q.MDIOBus == p.MDIOBus {
+			return false
+		}
+	}
+	return true
+}
+
 // DMA describes the region of DDR kept out of the Go heap for the
 // network: its first DescBytes hold descriptor rings, mapped normal
 // non-cacheable; the rest holds packet pages, mapped write-back cacheable.
 type DMA struct {
 	Start, Size, DescBytes uint32
+}
+
+// Medium is the card or chip that holds the configuration store
+// (cfgstore), on one of the SoC's two uSDHC controllers (IMX6ULRM 58).
+type Medium struct {
+	Name  string // for the console: "microSD", "eMMC"
+	USDHC int    // 1 or 2; QEMU's mcimx6ul-evk attaches -drive if=sd,index=N-1 to uSDHC N
 }
 
 // Board is what firmware needs to know of a board.
@@ -64,6 +82,7 @@ type Board struct {
 	DDRStart, DDRSize uint32
 	DMA               DMA
 	Ports             []Port
+	Store             Medium
 }
 
 // RAMSize is the size given to the runtime (goos.RamSize).
@@ -87,6 +106,8 @@ func (b *Board) Validate() error {
 		return fmt.Errorf("%s: only %d MiB left for the runtime", b.Name, b.RAMSize()>>20)
 	case len(b.Ports) == 0:
 		return fmt.Errorf("%s: no ports", b.Name)
+	case b.Store.USDHC != 1 && b.Store.USDHC != 2:
+		return fmt.Errorf("%s: the configuration store is on uSDHC%d", b.Name, b.Store.USDHC)
 	}
 	seen := map[int]bool{}
 	for _, p := range b.Ports {
@@ -111,7 +132,8 @@ const (
 
 // EVK is the MCIMX6UL(L)-EVK, also what QEMU's mcimx6ul-evk models: two
 // ports, KSZ8081RNB PHYs at addresses 2 (ENET1) and 1 (ENET2), both on
-// ENET2's MDIO bus.
+// ENET2's MDIO bus. It boots from the CPU board's microSD slot, uSDHC2
+// (uSDHC1 is the base board's full-size slot), which holds the store.
 var EVK = Board{
 	Name:     "MCIMX6UL(L)-EVK",
 	DDRStart: ddrStart, DDRSize: ddrSize,
@@ -120,9 +142,12 @@ var EVK = Board{
 		{Name: "lan", ENET: 1, MDIOBus: 2, PHYAddr: 2, PHY: PHYKSZ8081RNB},
 		{Name: "wan", ENET: 2, MDIOBus: 2, PHYAddr: 1, PHY: PHYKSZ8081RNB},
 	},
+	Store: Medium{Name: "microSD", USDHC: 2},
 }
 
 // MK2LAN is the USB armory Mk II LAN: ENET2 with a DP83825I at address 0.
+// It has no microSD slot (tamago's board package leaves SD nil on the LAN
+// model): it boots from, and keeps the store on, its eMMC on uSDHC2.
 var MK2LAN = Board{
 	Name:     "USB armory Mk II LAN",
 	DDRStart: ddrStart, DDRSize: ddrSize,
@@ -130,4 +155,5 @@ var MK2LAN = Board{
 	Ports: []Port{
 		{Name: "lan", ENET: 2, MDIOBus: 2, PHYAddr: 0, PHY: PHYDP83825I},
 	},
+	Store: Medium{Name: "eMMC", USDHC: 2},
 }

@@ -32,6 +32,7 @@ func TestValidateRejects(t *testing.T) {
 		{func(b *Board) { b.Ports[1].ENET = 1 }, "used twice"},
 		{func(b *Board) { b.Ports[0].PHYAddr = 32 }, "bad ENET"},
 		{func(b *Board) { b.Ports = nil }, "no ports"},
+		{func(b *Board) { b.Store.USDHC = 3 }, "store is on uSDHC3"},
 	} {
 		b := EVK
 		b.Ports = append([]Port(nil), EVK.Ports...)
@@ -64,5 +65,23 @@ func TestENETPads(t *testing.T) {
 	p2 := ENETPads(2, 1)
 	if p2[7].Ctl != 0x020e038c || p2[6].Daisy != 0x020e057c || p2[8].Mode != 0 || p2[8].Daisy != 0x020e0578 {
 		t.Errorf("ENET2 pads with MDIO on ENET1: %+v", p2)
+	}
+}
+
+// Only a PHY alone on its MDIO bus may be found by a scan: the Mk II
+// LAN's is, the EVK's two share ENET2's bus.
+func TestPHYAlone(t *testing.T) {
+	if !MK2LAN.PHYAlone(MK2LAN.Ports[0]) {
+		t.Error("the Mk II LAN's PHY is alone on ENET2's MDIO")
+	}
+	for _, p := range EVK.Ports {
+		if EVK.PHYAlone(p) {
+			t.Errorf("EVK %s: PHY reported alone on a shared bus", p.Name)
+		}
+	}
+	own := EVK
+	own.Ports = []Port{{Name: "lan", ENET: 1, MDIOBus: 1}, {Name: "wan", ENET: 2, MDIOBus: 2}}
+	if !own.PHYAlone(own.Ports[0]) || !own.PHYAlone(own.Ports[1]) {
+		t.Error("PHYs on separate buses are each alone")
 	}
 }

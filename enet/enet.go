@@ -1,24 +1,30 @@
 // Package enet is fosbury's driver for the 10/100-Mbps Ethernet MAC (ENET)
 // of the NXP i.MX6UL/ULL (IMX6ULRM chapter 22), for ENET1 and ENET2: reset
-// and configuration, MDIO and PHYs, interrupts feeding a budgeted poll loop,
-// doorbells for the descriptor rings, and statistics.
+// and configuration, MDIO and PHYs, interrupts feeding one budgeted poll
+// loop for every port, the doorbells of the descriptor rings, link changes
+// (restarting the MAC when speed or duplex change), and statistics.
 //
-// Everything but the MMIO accessor and the GIC/clock wiring (files built
-// for tamago/arm) runs on the host against a Regs fake.
+// A MAC owns its two rings from Start on: the rxring.Ring it polls and the
+// TX (one txring.Ring behind a lock) that forwarding and the netstack
+// share. Everything but the MMIO accessor and the GIC/clock wiring (files
+// built for tamago/arm) runs on the host against a Regs fake.
 //
-// Bring-up order for one port (the board package drives it):
+// Bring-up order for a board (firmware/internal/appliance does this):
 //
 //	ipg, _ := enet.EnableClocks(enet.ENET1)         // tamago: gate + 50 MHz REF_CLK
-//	mac, _ := enet.New(enet.Options{Port: enet.ENET1, Regs: enet.NewMMIO(enet.ENET1), MAC: addr, IPGClockHz: ipg})
+//	wake := make(chan struct{}, 1)                  // shared by the MACs of one loop
+//	mac, _ := enet.New(enet.Options{Port: enet.ENET1, Regs: enet.NewMMIO(enet.ENET1), MAC: addr, IPGClockHz: ipg, Wake: wake})
 //	phy, where, _ := enet.BringUpPHY(enet2.MDIO(), mac.MDIO(), 2, enet.PHYConfig{RefClk50MHz: true})
 //	mac.AttachPHY(phy); mac.WaitLink(3*time.Second, 50*time.Millisecond)
-//	rxr := rxring.New(... Doorbell: mac.RXBell(), FCS: true); txr := txring.New(... Doorbell: mac.TXBell())
-//	rx, _ := enet.NewRX(rxr, rxDescBus, filter); tx, _ := enet.NewTX(txr, txDescBus, pool)
-//	mac.Start(rx, tx)                                // MRBR, RDSR/TDSR, ETHEREN, first RDAR
-//	go mac.Run(stop, time.Second)                    // poll loop, link every second
-//	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, mac) // IRQ -> mac.ISR
+//	rx, _ := rxring.New(... Doorbell: mac.RXBell(), FCS: true)
+//	txr, _ := txring.New(... Doorbell: mac.TXBell())
+//	mac.Start(rx, enet.NewTX(txr), handle)          // MRBR, RDSR/TDSR, ETHEREN, first RDAR
+//	loop, _ := enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: wake, EndPass: flush, LinkEvery: time.Second})
+//	go loop.Run(nil)                                // IRQ wakeup -> passes over every MAC -> EndPass
+//	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, macs...) // IRQ -> mac.ISR
 //
-// enet.go owns Options, New, Start/Stop, link programming and doorbells.
+// enet.go owns Options, New, Start/Stop/restart, link programming and
+// doorbells.
 package enet
 
 import (
@@ -26,6 +32,9 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/fosbury-net/fosbury/bd"
+	"github.com/fosbury-net/fosbury/rxring"
 )
 
 // Frame-size limits (bytes, destination address to FCS inclusive).
@@ -39,7 +48,10 @@ const (
 	DefaultIPGClockHz = 66_000_000
 
 	minFrameLimit = 64
-	resetPolls    = 10000
+	// resetPolls bounds the busy-wait for ECR.RESET to self-clear and for
+	// the graceful transmit stop (EIR.GRA): register reads, about 1 ms on
+	// the EVK's IPG bus, far beyond the few cycles the hardware needs.
+	resetPolls = 10000
 )
 
 // Options configures a MAC. Zero values select the documented defaults.
@@ -57,8 +69,9 @@ type Options struct {
 	// Promiscuous accepts every unicast destination (RCR.PROM), as a
 	// filter between two segments needs.
 	Promiscuous bool
-	// AllMulticast accepts every group address (hash all ones); otherwise
-	// SetMulticast lists the groups.
+	// AllMulticast accepts every group address (hash all ones), as a
+	// bridge and the netstack's IPv6 neighbour discovery need; otherwise
+	// no group address passes the hash filter (IMX6ULRM 22.5 ENETx_GAUR/GALR).
 	AllMulticast bool
 	// Shift16 makes the uDMA write two zero bytes before each frame so the
 	// IP header is 4-byte aligned (RACC.SHIFT16). The RX ring must agree.
@@ -74,10 +87,9 @@ type Options struct {
 	MDIOTimeout time.Duration
 	// Budget is the frames per poll pass; 0 selects DefaultBudget.
 	Budget int
-	// DoorbellBarrier is the full write barrier (DSB ST, pagepool's WMB)
-	// issued before every RDAR/TDAR write so descriptor stores reach memory
-	// before the uDMA is woken. Nil only where memory is coherent (host).
-	DoorbellBarrier func()
+	// Wake is the channel the ISR signals (capacity 1), shared by every MAC
+	// of one Loop; nil gives the MAC its own.
+	Wake chan struct{}
 }
 
 // MAC is one ENET instance.
@@ -87,10 +99,13 @@ type MAC struct {
 	mdio  *MDIO
 	maxFL uint32
 
-	mu      sync.Mutex // serialises Start/Stop/SetLink/PollLink
+	mu      sync.Mutex // serialises Start/Stop/SetLink/PollLink/restart
 	started bool
-	rx      RXRing
-	tx      TXRing
+	// The rings and the frame handler, set by Start. Only the poll loop
+	// (and Start/restart, which it calls or which run before it) uses them.
+	rx      *rxring.Ring
+	tx      *TX
+	handle  func(*rxring.Frame) rxring.Verdict
 	mrbr    uint32
 	phy     *PHY
 	link    Link
@@ -101,7 +116,9 @@ type MAC struct {
 	imask  uint32        // EIMR while not polling
 	notify chan struct{} // ISR -> poll loop, capacity 1
 
-	st   counters
+	isr  isrCounters // ISR and pass-start counters (atomic: two goroutines)
+	pass passCounters
+	pub  published // the poll loop's counters as of its last pass
 	mibs mibState
 }
 
@@ -109,7 +126,7 @@ type MAC struct {
 var (
 	ErrResetTimeout = errors.New("enet: ECR.RESET did not self-clear")
 	ErrStarted      = errors.New("enet: MAC already started")
-	ErrRestart      = errors.New("enet: link duplex/speed changed while enabled: Stop, reset the rings, Start")
+	ErrRestart      = errors.New("enet: link duplex/speed changed while enabled: the MAC must restart")
 )
 
 // New resets the MAC and programs everything but the rings: station
@@ -135,12 +152,15 @@ func New(opts Options) (*MAC, error) {
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
+	if opts.Wake == nil {
+		opts.Wake = make(chan struct{}, 1)
+	}
 	m := &MAC{
 		opts:   opts,
 		regs:   opts.Regs,
 		maxFL:  uint32(opts.MaxFrame),
 		imask:  intData | intErrors, // errors interrupt too: counted and acknowledged at once
-		notify: make(chan struct{}, 1),
+		notify: opts.Wake,
 		link:   Link{Up: false},
 	}
 	if err := m.reset(); err != nil {
@@ -291,23 +311,23 @@ func (m *MAC) mrbrFor(bufSize int) (mrbr, ftrl uint32, err error) {
 	return b, ftrl & ftrlMask, nil
 }
 
-// Start attaches the rings and enables the MAC: MRBR/FTRL from the RX
-// buffer size, RDSR/TDSR from the rings' descriptor addresses, EIMR, then
-// ECR.ETHEREN and the first RDAR write. The rings' descriptors must be
-// initialised (RX empty, TX idle) before Start.
-func (m *MAC) Start(rx RXRing, tx TXRing) error {
+// Start attaches the rings and the frame handler and enables the MAC:
+// MRBR/FTRL from the RX buffer size, RDSR/TDSR from the rings' descriptor
+// addresses, EIMR, then ECR.ETHEREN and the first RDAR write (through the
+// ring, which issues the barrier). The rings must have been created with
+// this MAC's RXBell/TXBell and be freshly initialised (RX empty, TX idle).
+// From Start on the MAC owns them; handle gets every good frame, on the
+// poll loop's goroutine.
+func (m *MAC) Start(rx *rxring.Ring, tx *TX, handle func(*rxring.Frame) rxring.Verdict) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.started {
 		return ErrStarted
 	}
-	if rx == nil || tx == nil {
-		return errors.New("enet: Start needs both rings")
+	if rx == nil || tx == nil || handle == nil {
+		return errors.New("enet: Start needs both rings and a frame handler")
 	}
-	if rx.Len() < 2 || tx.Len() < 2 {
-		return fmt.Errorf("enet: rings of %d/%d descriptors (need at least 2)", rx.Len(), tx.Len())
-	}
-	for _, base := range []uint32{rx.DescBase(), tx.DescBase()} {
+	for _, base := range []uint32{rx.DescBase(), tx.ring.DescBase()} {
 		if base == 0 || base&7 != 0 {
 			return fmt.Errorf("enet: descriptor base %#x not 8-byte aligned", base)
 		}
@@ -316,20 +336,49 @@ func (m *MAC) Start(rx RXRing, tx TXRing) error {
 	if err != nil {
 		return err
 	}
+	m.rx, m.tx, m.handle, m.mrbr = rx, tx, handle, mrbr
+	m.enable(ftrl)
+	return nil
+}
+
+// enable programs the ring registers and sets ETHEREN; m.mu is held.
+func (m *MAC) enable(ftrl uint32) {
 	r := m.regs
-	r.Write32(regMRBR, mrbr)
+	r.Write32(regMRBR, m.mrbr)
 	r.Write32(regFTRL, ftrl)
-	r.Write32(regRDSR, rx.DescBase())
-	r.Write32(regTDSR, tx.DescBase())
+	r.Write32(regRDSR, m.rx.DescBase())
+	r.Write32(regTDSR, m.tx.ring.DescBase())
 	r.Write32(regEIR, 0xFFFFFFFF&^IntMII)
 	r.Write32(regEIMR, m.imask)
 	setBits(r, regECR, ecrETHEREN)
-	m.rx, m.tx, m.mrbr, m.started = rx, tx, mrbr, true
-	if s, ok := rx.(RXStarter); ok {
-		s.Start() // barrier + RXDoorbell, from the ring
-	} else {
-		m.RXDoorbell()
+	m.started = true
+	m.rx.Start() // barrier, then RDAR
+}
+
+// restart applies a new link speed or duplex, which the MAC accepts only
+// while disabled (IMX6ULRM 22.5 ENETx_TCR, ENETx_RCR): graceful stop, both
+// rings back to descriptor 0 (ETHEREN = 0 reset the uDMA's pointers;
+// frames not yet sent or polled are dropped and counted), program the
+// link, enable again. It runs on the poll loop's goroutine.
+func (m *MAC) restart(l Link) error {
+	if m.rx == nil {
+		return errors.New("enet: restart before Start")
 	}
+	m.Stop()
+	m.tx.reset()
+	m.rx.Reset()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.setLinkLocked(l); err != nil {
+		return err
+	}
+	_, ftrl, err := m.mrbrFor(m.rx.BufSize())
+	if err != nil {
+		return err
+	}
+	m.enable(ftrl)
+	m.isr.restarts.Add(1)
+	m.publish() // the rings' abandoned counts
 	return nil
 }
 
@@ -362,8 +411,8 @@ func (m *MAC) Stop() (graceful bool) {
 
 // SetLink programs duplex and RMII speed for a resolved link (TCR.FDEN,
 // RCR.DRT, RCR.RMII_10T). These may change only while ETHEREN is 0
-// (IMX6ULRM 22.5 ENETx_TCR): before Start the values are applied; after Start a
-// change returns ErrRestart and is applied by the next Start.
+// (IMX6ULRM 22.5 ENETx_TCR): before Start the values are applied; after
+// Start a change returns ErrRestart (the poll loop then restarts the MAC).
 func (m *MAC) SetLink(l Link) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -381,7 +430,6 @@ func (m *MAC) setLinkLocked(l Link) error {
 			return nil // keep the last programmed mode while down
 		}
 		if tcr != m.tcr || rcr != m.rcr {
-			m.st.restartsNeeded.Add(1)
 			return ErrRestart
 		}
 		return nil
@@ -409,7 +457,7 @@ func (m *MAC) PollLink() (Link, bool, error) {
 	changed := l != m.link || !m.linkSet
 	if changed {
 		if l.Up != m.link.Up || !m.linkSet {
-			m.st.linkChanges.Add(1)
+			m.isr.linkChanges.Add(1)
 		}
 		m.link, m.linkSet = l, true
 		if err := m.setLinkLocked(l); err != nil {
@@ -426,21 +474,22 @@ func (m *MAC) Link() Link {
 	return m.link
 }
 
-// Bell is a doorbell handed to a ring (it satisfies rxring.Doorbell and
-// txring.Doorbell): Kick writes RDAR or TDAR. Those rings issue the full
-// write barrier themselves before Kick, so leave Options.DoorbellBarrier
-// nil with them.
+// Bell is a doorbell handed to a ring (it satisfies bd.Doorbell): Kick
+// writes RDAR or TDAR. The rings issue the full write barrier (DSB ST)
+// before Kick, and count their doorbells.
 type Bell struct {
 	m  *MAC
 	tx bool
 }
 
-// Kick rings the doorbell.
+// Kick rings the doorbell: IMX6ULRM 22.5 ENETx_RDAR (empty receive
+// descriptors are available) or ENETx_TDAR (the uDMA sends every
+// consecutive ready transmit descriptor).
 func (b Bell) Kick() {
 	if b.tx {
-		b.m.TXDoorbell()
+		b.m.regs.Write32(regTDAR, tdarActive)
 	} else {
-		b.m.RXDoorbell()
+		b.m.regs.Write32(regRDAR, rdarActive)
 	}
 }
 
@@ -450,26 +499,7 @@ func (m *MAC) RXBell() Bell { return Bell{m: m} }
 // TXBell returns the TDAR doorbell for the TX ring.
 func (m *MAC) TXBell() Bell { return Bell{m: m, tx: true} }
 
-// RXDoorbell tells the uDMA that empty receive descriptors are available
-// (IMX6ULRM 22.5 ENETx_RDAR), after the full write barrier. Rings call it
-// at most once per batch.
-func (m *MAC) RXDoorbell() {
-	if b := m.opts.DoorbellBarrier; b != nil {
-		b()
-	}
-	m.regs.Write32(regRDAR, rdarActive)
-	m.st.rxDoorbells.Add(1)
-}
-
-// TXDoorbell tells the uDMA that ready transmit descriptors are available
-// (IMX6ULRM 22.5 ENETx_TDAR): it sends every consecutive ready descriptor.
-func (m *MAC) TXDoorbell() {
-	if b := m.opts.DoorbellBarrier; b != nil {
-		b()
-	}
-	m.regs.Write32(regTDAR, tdarActive)
-	m.st.txDoorbells.Add(1)
-}
+var _ bd.Doorbell = Bell{}
 
 // Enabled reports whether ECR.ETHEREN is set; the hardware clears it on a
 // bus error (EIR.EBERR).

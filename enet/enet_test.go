@@ -7,6 +7,10 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/fosbury-net/fosbury/bd"
+	"github.com/fosbury-net/fosbury/rxring"
+	"github.com/fosbury-net/fosbury/txring"
 )
 
 func TestNewProgramsMAC(t *testing.T) {
@@ -119,16 +123,15 @@ func TestResetWaitsAndTimesOut(t *testing.T) {
 
 func TestStartSequence(t *testing.T) {
 	m, f, _ := newTestMAC(t, nil)
-	rx := &fakeRX{base: 0x80100000, n: 64, buf: 2048}
-	tx := &fakeTX{base: 0x80101000, n: 64}
+	p := newPlainRings(t, m, 64)
 	if got := f.reg(regMRBR); got != 0 {
 		t.Fatalf("MRBR %d before Start (reset value is 0)", got)
 	}
-	if err := m.Start(rx, tx); err != nil {
+	if err := m.Start(p.rx, p.tx, dropAll); err != nil {
 		t.Fatal(err)
 	}
 	mrbr := f.reg(regMRBR)
-	if mrbr == 0 || mrbr%16 != 0 || mrbr > 2048 || mrbr > maxMRBR || mrbr < DefaultMaxFrame {
+	if mrbr == 0 || mrbr > uint32(p.rx.BufSize()) || mrbr%16 != 0 || mrbr > maxMRBR || mrbr < DefaultMaxFrame {
 		t.Fatalf("MRBR = %d", mrbr)
 	}
 	if m.MRBR() != int(mrbr) {
@@ -138,7 +141,7 @@ func TestStartSequence(t *testing.T) {
 	if ftrl < DefaultMaxFrame || ftrl+2 > mrbr {
 		t.Errorf("FTRL = %d with MRBR %d", ftrl, mrbr)
 	}
-	if f.reg(regRDSR) != rx.base || f.reg(regTDSR) != tx.base {
+	if f.reg(regRDSR) != p.rxd.Bus || f.reg(regTDSR) != p.txd.Bus {
 		t.Errorf("RDSR/TDSR = %#x/%#x", f.reg(regRDSR), f.reg(regTDSR))
 	}
 	if f.reg(regEIMR) != intData|intErrors {
@@ -160,7 +163,7 @@ func TestStartSequence(t *testing.T) {
 	if f.reg(regRDAR) != rdarActive || f.rdar != 1 {
 		t.Errorf("RDAR = %#x after %d writes", f.reg(regRDAR), f.rdar)
 	}
-	if err := m.Start(rx, tx); !errors.Is(err, ErrStarted) {
+	if err := m.Start(p.rx, p.tx, dropAll); !errors.Is(err, ErrStarted) {
 		t.Errorf("second Start: %v", err)
 	}
 	if !m.Stop() {
@@ -182,7 +185,8 @@ func TestStartSequence(t *testing.T) {
 	// A stop that never completes is bounded and reported.
 	m2, f2, _ := newTestMAC(t, nil)
 	f2.noGRA = true
-	if err := m2.Start(rx, tx); err != nil {
+	p2 := newPlainRings(t, m2, 4)
+	if err := m2.Start(p2.rx, p2.tx, dropAll); err != nil {
 		t.Fatal(err)
 	}
 	if m2.Stop() || m2.Enabled() {
@@ -191,19 +195,28 @@ func TestStartSequence(t *testing.T) {
 }
 
 func TestStartRejectsRings(t *testing.T) {
+	m0, _, _ := newTestMAC(t, nil)
+	good := newPlainRings(t, m0, 8)
+	small, err := rxring.New(rxring.Options{Size: 8, Pool: good.pool, Desc: bd.NewPlain(8, 0x3000), Doorbell: m0.RXBell(), BufSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	misaligned, _ := rxring.New(rxring.Options{Size: 8, Pool: good.pool, Desc: bd.NewPlain(8, 0x4004), Doorbell: m0.RXBell()})
+	zeroTX, _ := txring.New(txring.Options{Size: 8, Pool: good.pool, Desc: bd.NewPlain(8, 0), Doorbell: m0.TXBell()})
 	cases := map[string]struct {
-		rx *fakeRX
-		tx *fakeTX
+		rx     *rxring.Ring
+		tx     *TX
+		handle func(*rxring.Frame) rxring.Verdict
 	}{
-		"small buffers":   {&fakeRX{base: 0x1000, n: 8, buf: 1024}, &fakeTX{base: 0x2000, n: 8}},
-		"misaligned":      {&fakeRX{base: 0x1004, n: 8, buf: 2048}, &fakeTX{base: 0x2000, n: 8}},
-		"zero base":       {&fakeRX{base: 0x1000, n: 8, buf: 2048}, &fakeTX{base: 0, n: 8}},
-		"one descriptor":  {&fakeRX{base: 0x1000, n: 1, buf: 2048}, &fakeTX{base: 0x2000, n: 8}},
-		"negative buffer": {&fakeRX{base: 0x1000, n: 8, buf: -1}, &fakeTX{base: 0x2000, n: 8}},
+		"small buffers": {small, good.tx, dropAll},
+		"misaligned":    {misaligned, good.tx, dropAll},
+		"zero base":     {good.rx, NewTX(zeroTX), dropAll},
+		"no handler":    {good.rx, good.tx, nil},
+		"no rings":      {nil, nil, dropAll},
 	}
 	for name, c := range cases {
 		m, f, _ := newTestMAC(t, nil)
-		if err := m.Start(c.rx, c.tx); err == nil {
+		if err := m.Start(c.rx, c.tx, c.handle); err == nil {
 			t.Errorf("%s: Start succeeded", name)
 		}
 		if f.reg(regECR)&ecrETHEREN != 0 || f.rdar != 0 {
@@ -241,23 +254,6 @@ func TestMRBR(t *testing.T) {
 	}
 }
 
-func TestDoorbellsUseBarrier(t *testing.T) {
-	var barriers int
-	m, f, _ := newTestMAC(t, func(o *Options) { o.DoorbellBarrier = func() { barriers++ } })
-	rx := &fakeRX{base: 0x1000, n: 8, buf: 2048}
-	if err := m.Start(rx, &fakeTX{base: 0x2000, n: 8}); err != nil {
-		t.Fatal(err)
-	}
-	m.TXDoorbell()
-	m.TXDoorbell()
-	if barriers != 3 || f.rdar != 1 || f.tdar != 2 {
-		t.Errorf("barriers %d, RDAR writes %d, TDAR writes %d", barriers, f.rdar, f.tdar)
-	}
-	if s := m.Stats(); s.RxDoorbells != 1 || s.TxDoorbells != 2 {
-		t.Errorf("doorbell counters %d/%d", s.RxDoorbells, s.TxDoorbells)
-	}
-}
-
 // TestQEMUMasks brings a port up over a fake that keeps only what QEMU
 // 7.2's imx.enet keeps of each write: nothing the driver relies on may
 // depend on reading back a bit QEMU drops.
@@ -278,9 +274,8 @@ func TestQEMUMasks(t *testing.T) {
 	if l, err := m.WaitLink(time.Second, time.Millisecond); err != nil || l != (Link{Up: true, Speed: 100, FullDuplex: true, Pause: true}) {
 		t.Fatalf("link %v %v", l, err)
 	}
-	rx := &fakeRX{base: 0x80100000, n: 8, buf: 1536}
-	rx.doorbell = m.RXDoorbell
-	if err := m.Start(rx, &fakeTX{base: 0x80101000, n: 8}); err != nil {
+	rings := newPlainRings(t, m, 8)
+	if err := m.Start(rings.rx, rings.tx, dropAll); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
@@ -291,14 +286,14 @@ func TestQEMUMasks(t *testing.T) {
 	if got := len(f.writesTo(regMSCR)); got != 1 {
 		t.Errorf("MSCR written %d times: the restore check thrashes on QEMU's mask", got)
 	}
-	if f.reg(regMRBR) != 1536 || f.reg(regRCR)>>rcrMaxFLShift != DefaultMaxFrame || f.reg(regRDAR) != rdarActive {
+	if f.reg(regMRBR) != maxMRBR || f.reg(regRCR)>>rcrMaxFLShift != DefaultMaxFrame || f.reg(regRDAR) != rdarActive {
 		t.Errorf("MRBR %d RCR %#x RDAR %#x", f.reg(regMRBR), f.reg(regRCR), f.reg(regRDAR))
 	}
-	rx.add(4)
+	rings.arrive(4)
 	f.raise(IntRXF)
 	m.ISR()
-	<-m.Wakeups()
-	m.Drain()
+	<-m.notify
+	loopOf(t, m, nil).Drain()
 	if v := m.ReadMIB(); v.Status != MIBUnsupported {
 		t.Errorf("QEMU MIB reported %v", v.Status)
 	}

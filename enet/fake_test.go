@@ -9,6 +9,13 @@ package enet
 import (
 	"fmt"
 	"sync"
+	"testing"
+
+	"github.com/fosbury-net/fosbury/bd"
+	"github.com/fosbury-net/fosbury/internal/noncoherent"
+	"github.com/fosbury-net/fosbury/pagepool"
+	"github.com/fosbury-net/fosbury/rxring"
+	"github.com/fosbury-net/fosbury/txring"
 )
 
 // Reset values (IMX6ULRM 22.5; the same as QEMU's imx.enet model).
@@ -356,64 +363,73 @@ func (p *fakePHY) write(ra int, v uint16) {
 	p.regs[ra] = v
 }
 
-// fakeRX is a receive ring stand-in: pending frames are consumed by Poll,
-// which rings the doorbell once per pass that consumed any.
-type fakeRX struct {
-	mu       sync.Mutex
-	base     uint32
-	n, buf   int
-	pending  int
-	doorbell func()
-	polls    int
-	polled   chan int // optional: receives each Poll's count
-	counters RXCounters
+// plainRings are a real rxring.Ring and TX over plain descriptor memory,
+// the test playing the uDMA: arrive completes RX descriptors with frames,
+// sent completes TX descriptors. The pool is the cache model's.
+type plainRings struct {
+	pool     *pagepool.Pool
+	rxd, txd *bd.Plain
+	rx       *rxring.Ring
+	tx       *TX
+	devRX    int // next RX descriptor the device fills
+	devTX    int // next TX descriptor the device completes
 }
 
-func (r *fakeRX) DescBase() uint32 { return r.base }
-func (r *fakeRX) Len() int         { return r.n }
-func (r *fakeRX) BufSize() int     { return r.buf }
-func (r *fakeRX) Poll(budget int) int {
-	r.mu.Lock()
-	n := min(r.pending, budget)
-	r.pending -= n
-	r.polls++
-	r.counters.Frames += uint64(n)
-	ch := r.polled
-	r.mu.Unlock()
-	if n > 0 && r.doorbell != nil {
-		r.doorbell()
+func newPlainRings(t testing.TB, m *MAC, n int) *plainRings {
+	t.Helper()
+	sys, err := noncoherent.New(noncoherent.Config{Seed: 1, RegionSize: (2*n + 8) * pagepool.PageSize})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if ch != nil {
-		ch <- n
+	p := &plainRings{rxd: bd.NewPlain(n, 0x80100000), txd: bd.NewPlain(n, 0x80108000)}
+	if p.pool, err = pagepool.New(sys); err != nil {
+		t.Fatal(err)
 	}
-	return n
-}
-func (r *fakeRX) RXCounters() RXCounters {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.counters
-}
-func (r *fakeRX) add(n int) {
-	r.mu.Lock()
-	r.pending += n
-	r.mu.Unlock()
+	if p.rx, err = rxring.New(rxring.Options{Size: n, Pool: p.pool, Desc: p.rxd, Doorbell: m.RXBell(), FCS: true, BufSize: 2048}); err != nil {
+		t.Fatal(err)
+	}
+	txr, err := txring.New(txring.Options{Size: n, Pool: p.pool, Desc: p.txd, Doorbell: m.TXBell()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.tx = NewTX(txr)
+	return p
 }
 
-type fakeTX struct {
-	base    uint32
-	n       int
-	done    int
-	reclaim int
+// arrive completes the next k RX descriptors with 64-byte frames.
+func (p *plainRings) arrive(k int) {
+	n := p.rx.Size()
+	for ; k > 0; k-- {
+		w := p.devRX * bd.Size / 4
+		st := bd.Status(p.rxd.W[w]) &^ bd.Own
+		p.rxd.W[w] = bd.Word0(st|bd.L, 64+4)
+		p.devRX = (p.devRX + 1) % n
+	}
 }
 
-func (t *fakeTX) DescBase() uint32 { return t.base }
-func (t *fakeTX) Len() int         { return t.n }
-func (t *fakeTX) Reclaim() int {
-	n := t.done
-	t.done = 0
-	t.reclaim += n
-	return n
+// send queues k 60-byte frames on the TX ring (no doorbell).
+func (p *plainRings) send(t testing.TB, k int) {
+	for ; k > 0; k-- {
+		if err := p.tx.With(60, func(b []byte) int { return 60 }); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
+
+// sent completes the next k TX descriptors the device owns.
+func (p *plainRings) sent(k int) {
+	n := p.tx.ring.Size()
+	for ; k > 0; k-- {
+		w := p.devTX * bd.Size / 4
+		if bd.Status(p.txd.W[w])&bd.Own == 0 {
+			return
+		}
+		p.txd.W[w] &^= bd.Own << 16
+		p.devTX = (p.devTX + 1) % n
+	}
+}
+
+func dropAll(*rxring.Frame) rxring.Verdict { return rxring.Drop }
 
 // Default test station address: QEMU's default for ENET1.
 var testMAC = [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}

@@ -1,6 +1,7 @@
 // mii.go owns the MII management (MDIO) interface of one ENET: clause-22
-// reads and writes through MMFR/MSCR with bounded completion polling, and
-// the probe that finds which ENET's MDIO bus a PHY answers on.
+// reads and writes through MMFR/MSCR with bounded completion polling, the
+// probe that finds which ENET's MDIO bus a PHY answers on, and the scan for
+// a PHY that is alone on its bus but not at its configured address.
 //
 // On the MCIMX6UL(L)-EVK (and QEMU >= 8.1) both PHYs hang off ENET2's MDIO
 // pins; in QEMU 7.2 each ENET answers only its own PHY. A board names the
@@ -183,11 +184,18 @@ type ProbeResult struct {
 	Addr     int
 	ID       PHYID
 	Fallback bool // found on the fallback bus, not the configured one
+	// Scanned: nothing answered at the configured address Wanted, and Addr
+	// is the bus's only PHY (ScanSolePHY).
+	Scanned bool
+	Wanted  int
 }
 
 func (r ProbeResult) String() string {
 	how := "configured bus"
-	if r.Fallback {
+	switch {
+	case r.Scanned:
+		how = fmt.Sprintf("scanned: address %d did not answer", r.Wanted)
+	case r.Fallback:
 		how = "fallback bus"
 	}
 	return fmt.Sprintf("PHY %v at address %d on %s MDIO (%s)", r.ID, r.Addr, r.Bus.Name(), how)
@@ -214,6 +222,27 @@ func ProbePHY(configured, fallback *MDIO, addr int) (ProbeResult, error) {
 		}
 	}
 	return ProbeResult{}, fmt.Errorf("%w at address %d: %v", ErrNoPHY, addr, notes)
+}
+
+// ScanSolePHY finds the PHY of a bus that carries exactly one, for a board
+// whose PHY did not answer at its configured address (wanted): QEMU 7.2
+// answers ENET2's MDIO only at address 1, whatever the board straps. With
+// more than one PHY on the bus it fails: a scan cannot tell whose is whose.
+func ScanSolePHY(m *MDIO, wanted int) (ProbeResult, error) {
+	found, err := ScanPHYs(m)
+	switch {
+	case err != nil:
+		return ProbeResult{}, err
+	case len(found) == 0:
+		return ProbeResult{}, fmt.Errorf("%w on %s at any address", ErrNoPHY, m.Name())
+	case len(found) > 1:
+		return ProbeResult{}, fmt.Errorf("enet: %s has %d PHYs (%v), none of them at address %d", m.Name(), len(found), found, wanted)
+	}
+	r := ProbeResult{Bus: m, Scanned: true, Wanted: wanted}
+	for pa, id := range found {
+		r.Addr, r.ID = pa, id
+	}
+	return r, nil
 }
 
 // ScanPHYs returns the addresses on bus m whose PHYID is valid, for

@@ -1,10 +1,11 @@
 // mii_test.go tests MDIO transactions (read, write, timeout, MSCR restore)
-// and the PHY probe for both bus layouts.
+// and the PHY probe for both bus layouts, with the scan for a sole PHY.
 
 package enet
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -193,5 +194,34 @@ func TestPHYIDValid(t *testing.T) {
 	}
 	if (IDDP83825I|3).Model() != IDDP83825I || (IDDP83825I|3).Revision() != 3 {
 		t.Error("Model/Revision")
+	}
+}
+
+// The USB armory Mk II LAN's PHY is strapped to address 0; QEMU 7.2
+// answers ENET2's MDIO only at 1. With ScanIfAbsent the bus's only PHY is
+// taken; on a bus with two PHYs nothing is.
+func TestBringUpScansForASolePHY(t *testing.T) {
+	_, b2, _, p2 := twoPorts(t, false, 0xFFFF) // ENET2's bus: PHY 1 only
+	if _, _, err := BringUpPHY(b2, b2, 0, PHYConfig{}); !errors.Is(err, ErrNoPHY) {
+		t.Fatalf("without ScanIfAbsent: %v", err)
+	}
+	p, r, err := BringUpPHY(b2, b2, 0, PHYConfig{ScanIfAbsent: true})
+	if err != nil || p.Addr() != 1 || p.Bus() != b2 || !r.Scanned || r.Wanted != 0 || p.ID() != p2.id {
+		t.Fatalf("scan: %v %+v %v", p, r, err)
+	}
+	if s := r.String(); !strings.Contains(s, "at address 1 on ENET2 MDIO (scanned: address 0 did not answer)") {
+		t.Errorf("boot log line %q", s)
+	}
+
+	_, shared, _, _ := twoPorts(t, true, 0xFFFF) // EVK: PHYs 1 and 2 on ENET2
+	if p, _, err := BringUpPHY(shared, shared, 0, PHYConfig{ScanIfAbsent: true}); err == nil || p != nil {
+		t.Errorf("a bus with two PHYs gave %v, %v", p, err)
+	}
+	empty, err := NewMDIO(newFakeENET(newFakeBus(0xFFFF)), "ENET2", DefaultIPGClockHz, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := BringUpPHY(empty, nil, 0, PHYConfig{ScanIfAbsent: true}); !errors.Is(err, ErrNoPHY) {
+		t.Errorf("empty bus: %v", err)
 	}
 }

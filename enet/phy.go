@@ -90,14 +90,18 @@ type PHYConfig struct {
 	// Advertise is the ANAR value to advertise; 0 advertises 10/100
 	// half/full duplex with symmetric pause.
 	Advertise uint16
+	// ScanIfAbsent: when nothing answers at the configured address, bind
+	// the configured bus's only PHY (ScanSolePHY). Only for a PHY that is
+	// alone on its bus, or the scan could take another port's.
+	ScanIfAbsent bool
 }
 
 // Link is the resolved state of a PHY's link.
 type Link struct {
-	Up         bool
-	Speed      int // 10 or 100 Mbit/s; 0 when down
-	FullDuplex bool
-	Pause      bool // both ends advertised symmetric PAUSE
+	Up         bool `json:"up"`
+	Speed      int  `json:"speed_mbps"` // 10 or 100 Mbit/s; 0 when down
+	FullDuplex bool `json:"full_duplex"`
+	Pause      bool `json:"pause"` // both ends advertised symmetric PAUSE
 }
 
 func (l Link) String() string {
@@ -283,10 +287,18 @@ func resolveLink(anar, lpa uint16) Link {
 }
 
 // BringUpPHY probes for the PHY at addr on the configured MDIO bus (falling
-// back to the other one, see ProbePHY), binds it with cfg and runs Init. The
-// ProbeResult says where it was found, for the boot log.
+// back to the other one, see ProbePHY, then to a scan if cfg.ScanIfAbsent),
+// binds it with cfg and runs Init. The ProbeResult says where it was found,
+// for the boot log.
 func BringUpPHY(configured, fallback *MDIO, addr int, cfg PHYConfig) (*PHY, ProbeResult, error) {
 	r, err := ProbePHY(configured, fallback, addr)
+	if errors.Is(err, ErrNoPHY) && cfg.ScanIfAbsent {
+		var serr error
+		if r, serr = ScanSolePHY(configured, addr); serr != nil {
+			return nil, r, fmt.Errorf("%w; %v", err, serr)
+		}
+		err = nil
+	}
 	if err != nil {
 		return nil, r, err
 	}

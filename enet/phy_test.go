@@ -158,7 +158,8 @@ func TestHalfDuplexProgramsMAC(t *testing.T) {
 	if f.reg(regTCR)&tcrFDEN != 0 || f.reg(regRCR)&(rcrDRT|rcrRMII10T) != rcrDRT|rcrRMII10T {
 		t.Errorf("TCR %#x RCR %#x for 10 HD", f.reg(regTCR), f.reg(regRCR))
 	}
-	if err := m.Start(&fakeRX{base: 8, n: 4, buf: 2048}, &fakeTX{base: 16, n: 4}); err != nil {
+	rings := newPlainRings(t, m, 4)
+	if err := m.Start(rings.rx, rings.tx, dropAll); err != nil {
 		t.Fatal(err)
 	}
 	// While enabled a duplex change must not touch TCR: restart needed.
@@ -167,8 +168,58 @@ func TestHalfDuplexProgramsMAC(t *testing.T) {
 	if _, _, err := m.PollLink(); !errors.Is(err, ErrRestart) {
 		t.Errorf("duplex change while enabled: %v", err)
 	}
-	if f.reg(regTCR) != tcr || m.Stats().RestartsNeeded != 1 {
-		t.Error("TCR changed while enabled, or restart not counted")
+	if f.reg(regTCR) != tcr || m.Stats().Restarts != 0 {
+		t.Error("TCR changed while enabled, or a restart counted before it ran")
+	}
+}
+
+// A speed/duplex change while running restarts the MAC from the poll loop:
+// graceful stop, rings back to descriptor 0 (frames in flight dropped and
+// counted), the new mode programmed while disabled, enabled again.
+func TestLinkChangeRestartsMAC(t *testing.T) {
+	m, f, fp := newTestMAC(t, nil)
+	fp.partner = an10HD | anSelector
+	p := probeTestPHY(t, m, 2, PHYConfig{})
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	m.AttachPHY(p)
+	if _, _, err := m.PollLink(); err != nil {
+		t.Fatal(err)
+	}
+	rings := newPlainRings(t, m, 4)
+	if err := m.Start(rings.rx, rings.tx, dropAll); err != nil {
+		t.Fatal(err)
+	}
+	l := loopOf(t, m, nil)
+	rings.arrive(1)
+	l.Drain() // descriptor 0 polled: the ring's next is 1
+	rings.arrive(1)
+	rings.send(t, 2)    // queued, never sent
+	fp.partner = 0x0F71 // 100 Mbit/s full duplex
+	rdsr := len(f.writesTo(regRDSR))
+	l.CheckLinks()
+	s := m.Stats()
+	if s.Restarts != 1 || s.RestartFailures != 0 || !m.Enabled() {
+		t.Fatalf("restarts %d failures %d enabled %v", s.Restarts, s.RestartFailures, m.Enabled())
+	}
+	if f.reg(regTCR)&tcrFDEN == 0 || f.reg(regRCR)&(rcrDRT|rcrRMII10T) != 0 {
+		t.Errorf("TCR %#x RCR %#x after the restart to 100 FD", f.reg(regTCR), f.reg(regRCR))
+	}
+	if len(f.writesTo(regRDSR)) != rdsr+1 || f.reg(regEIMR) != intData|intErrors {
+		t.Error("restart did not program the rings and interrupts again")
+	}
+	if s.TX.Abandoned != 2 || s.RX.Abandoned != 1 || rings.tx.Free() != 4 {
+		t.Errorf("in flight at the restart: TX abandoned %d, RX abandoned %d, TX free %d", s.TX.Abandoned, s.RX.Abandoned, rings.tx.Free())
+	}
+	// The uDMA starts again at descriptor 0, and so do the rings.
+	rings.devRX, rings.devTX = 0, 0
+	rings.arrive(2)
+	rings.send(t, 1)
+	rings.sent(1)
+	l.Drain()
+	if s := m.Stats(); s.RX.Frames != 3 || s.TX.Completed != 1 {
+		t.Errorf("after the restart: RX %d frames, TX %d completed", s.RX.Frames, s.TX.Completed)
 	}
 }
 

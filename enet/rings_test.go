@@ -9,6 +9,7 @@ package enet
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
@@ -27,8 +28,8 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rxd, _ := sys.NewDescRegion(0x00900000, rxSize*rxring.DescSize)
-	txd, _ := sys.NewDescRegion(0x00910000, txSize*txring.DescSize)
+	rxd, _ := sys.NewDescRegion(0x00900000, rxSize*bd.Size)
+	txd, _ := sys.NewDescRegion(0x00910000, txSize*bd.Size)
 	pool, err := pagepool.New(sys)
 	if err != nil {
 		t.Fatal(err)
@@ -56,10 +57,7 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := NewTX(txr, txd.BusAddr(), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := NewTX(txr)
 
 	local := make(map[uint64]bool)
 	sent := make(map[uint64]bool)    // forwarded frames seen on the wire
@@ -70,14 +68,17 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 	}
 	var toReply []reply
 	var fwdFail int
+	var refs []pagepool.Buf // forwarded this pass, sent at its end
 	handler := func(fr *rxring.Frame) rxring.Verdict {
 		seq, _, err := noncoherent.CheckTestFrame(fr.Bytes())
 		if err != nil {
 			t.Errorf("corrupt frame: %v", err)
 			return rxring.Drop
 		}
-		if seq%2 == 1 { // forward odd frames, zero copy unless SHIFT16
-			if err := tx.Forward(fr); err != nil {
+		if seq%2 == 1 { // forward odd frames: zero copy, or one copy with SHIFT16
+			if !shift16 {
+				refs = append(refs, fr.Ref())
+			} else if err := tx.With(fr.Len(), func(b []byte) int { return copy(b, fr.Bytes()) }); err != nil {
 				fwdFail++
 			}
 			return rxring.Forward
@@ -86,9 +87,10 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 		toReply = append(toReply, reply{seq, fr.Len()})
 		return rxring.Local
 	}
-	rx, err := NewRX(rxr, rxd.BusAddr(), handler)
-	if err != nil {
-		t.Fatal(err)
+	endPass := func() {
+		fwdFail += len(refs) - tx.SendRefs(refs)
+		refs = refs[:0]
+		tx.Flush()
 	}
 	dev.OnTransmit(func(b []byte) {
 		seq, flags, err := noncoherent.CheckTestFrame(b)
@@ -103,9 +105,10 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 		}
 	})
 
-	if err := m.Start(rx, tx); err != nil {
+	if err := m.Start(rxr, tx, handler); err != nil {
 		t.Fatal(err)
 	}
+	l := loopOf(t, m, endPass)
 	if f.rdar != 1 {
 		t.Fatalf("Start wrote RDAR %d times, want once (through the ring)", f.rdar)
 	}
@@ -125,33 +128,30 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 		}
 		// Passes until one finds nothing: frames left in the ring or in
 		// the model's backlog (ring overrun) are all picked up.
-		for before, passes := ^uint64(0), 0; before != m.Stats().RxPolled || dev.Backlog() > 0; passes++ {
+		for before, passes := ^uint64(0), 0; before != m.Stats().RX.Frames || dev.Backlog() > 0; passes++ {
 			if passes > 1000 {
 				t.Fatal("receive never drains")
 			}
-			before = m.Stats().RxPolled
+			before = m.Stats().RX.Frames
 			sys.Quiesce()
 			f.raise(IntRXF)
 			m.ISR()
-			<-m.Wakeups()
-			m.Drain()
-			tx.Flush()
+			<-m.notify
+			l.Drain()
 			// The stack's side: one reply per local frame, built in place.
 			for _, r := range toReply {
-				buf, ok := tx.TxReserve(r.n)
-				for tries := 0; !ok; tries++ {
+				fill := func(buf []byte) int { return len(noncoherent.PutTestFrame(buf, r.seq, r.n, 1)) }
+				for tries := 0; tx.With(r.n, fill) != nil; tries++ {
 					if tries > 100 {
 						t.Fatal("TX ring never frees (leaked pages?)")
 					}
-					tx.TxFlush()
+					tx.Flush()
 					sys.Quiesce()
-					buf, ok = tx.TxReserve(r.n)
+					tx.Reclaim()
 				}
-				noncoherent.PutTestFrame(buf, r.seq, r.n, 1)
-				tx.TxCommit(r.n)
 			}
 			toReply = toReply[:0]
-			tx.TxFlush()
+			tx.Flush()
 			sys.Quiesce()
 		}
 	}
@@ -178,111 +178,100 @@ func runMACWithRings(t *testing.T, seed uint64, shift16 bool) {
 		}
 	}
 	s := m.Stats()
-	if !s.RXSet || s.RX.Frames != total || s.RxPolled != total {
-		t.Errorf("RX counters %+v, polled %d", s.RX, s.RxPolled)
+	if s.RX.Frames != total || s.RX.Forward != total/2 || s.RX.Local != total/2 {
+		t.Errorf("RX counters %+v", s.RX)
 	}
-	// The poll loop reclaims most; the ring reclaims the rest when full.
-	if !s.TXSet || s.TX.Frames != total || s.TX.Completed != total || s.TX.Refused != 0 || s.TxReclaimed == 0 || s.TxReclaimed > total {
-		t.Errorf("TX counters %+v, reclaimed %d", s.TX, s.TxReclaimed)
+	ts := s.TX
+	if ts.RefFrames+ts.BuiltFrames != total || ts.Completed != total || ts.Full+ts.NoPage+ts.BadBuf != 0 {
+		t.Errorf("TX counters %+v", ts)
 	}
 	// Forwards are zero-copy unless SHIFT16 moved the frame off alignment;
-	// replies are built in place (TxReserve) and queued by reference.
-	if ts := txr.Stats(); !shift16 && ts.CopyFrames != 0 || shift16 && ts.CopyFrames != total/2 {
-		t.Errorf("shift16 %v: %d frames copied", shift16, ts.CopyFrames)
+	// replies are built in place (With).
+	if !shift16 && ts.RefFrames != total/2 || shift16 && ts.BuiltFrames != total {
+		t.Errorf("shift16 %v: %d by reference, %d built", shift16, ts.RefFrames, ts.BuiltFrames)
 	}
 	if s.BudgetExhausted == 0 {
 		t.Error("bursts never used a whole budget")
 	}
-	if s.RxDoorbells > s.Polls+1 {
-		t.Errorf("%d RX doorbells for %d passes: more than one per batch", s.RxDoorbells, s.Polls)
+	if s.RX.Doorbells > s.Polls+1 {
+		t.Errorf("%d RX doorbells for %d passes: more than one per batch", s.RX.Doorbells, s.Polls)
 	}
-	if s.TxDoorbells == 0 || s.TxDoorbells > s.Interrupts {
-		t.Errorf("%d TX doorbells for %d flushes", s.TxDoorbells, s.Interrupts)
+	if ts.Doorbells == 0 || ts.Doorbells > 2*s.Polls {
+		t.Errorf("%d TX doorbells for %d passes", ts.Doorbells, s.Polls)
 	}
 
 	m.Stop()
 	sys.Quiesce()
 	tx.Close()
 	rxr.Close()
-	txr.Close()
 	if ps := pool.Stats(); ps.InFlight != 0 || ps.BadUnref != 0 {
 		t.Fatalf("pages leaked or double freed: %+v", ps)
 	}
 }
 
-func TestTxReserve(t *testing.T) {
+// TestTxWith: the lend-by-closure TX side. A loan ends with the call, so
+// two writers never share a buffer; a full ring or an empty fill sends
+// nothing and holds nothing; the steady state allocates nothing.
+func TestTxWith(t *testing.T) {
 	sys, err := noncoherent.New(noncoherent.DefaultConfig(3, 16*pagepool.PageSize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	txd, _ := sys.NewDescRegion(0x00910000, 2*txring.DescSize)
-	rxd, _ := sys.NewDescRegion(0x00900000, 2*rxring.DescSize)
+	txd, _ := sys.NewDescRegion(0x00910000, 2*bd.Size)
+	rxd, _ := sys.NewDescRegion(0x00900000, 2*bd.Size)
 	pool, _ := pagepool.New(sys)
 	dev, _ := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 2, TxSize: 2, MRBR: 1536, FCS: true})
+	var sent [][]byte
+	dev.OnTransmit(func(b []byte) { sent = append(sent, append([]byte(nil), b...)) })
 	txr, err := txring.New(txring.Options{Size: 2, Pool: pool, Desc: txd, Doorbell: dev.TxDoorbell()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewTX(nil, 0, nil); err == nil {
-		t.Error("NewTX(nil)")
+	tx := NewTX(txr)
+	if err := tx.With(pagepool.HalfSize+1, func([]byte) int { return 1 }); err == nil {
+		t.Error("lent more than a half page")
 	}
-	noPool, _ := NewTX(txr, txd.BusAddr(), nil)
-	if _, ok := noPool.TxReserve(60); ok {
-		t.Error("TxReserve without a pool")
+	var first *byte
+	if err := tx.With(60, func(b []byte) int { first = &b[0]; b[0] = 0xa; return 60 }); err != nil {
+		t.Fatal(err)
 	}
-	tx, _ := NewTX(txr, txd.BusAddr(), pool)
-	if _, ok := tx.TxReserve(pagepool.HalfSize + 1); ok {
-		t.Error("reserved more than a half page")
+	if err := tx.With(60, func(b []byte) int {
+		if &b[0] == first {
+			t.Error("a queued buffer was lent again")
+		}
+		b[0] = 0xb
+		return 60
+	}); err != nil {
+		t.Fatal(err)
 	}
-	a, ok := tx.TxReserve(60)
-	b, _ := tx.TxReserve(60) // never committed: the same buffer again
-	if !ok || &a[0] != &b[0] {
-		t.Fatal("abandoned reservation not reused")
+	called := false
+	if err := tx.With(60, func([]byte) int { called = true; return 60 }); err == nil || called {
+		t.Fatalf("full ring: err %v, fill called %v", err, called)
 	}
-	tx.TxCommit(60)
-	c, _ := tx.TxReserve(60) // second half of the same page
-	if &c[0] == &a[0] {
-		t.Fatal("committed buffer lent again")
-	}
-	tx.TxCommit(60)
-	if _, ok := tx.TxReserve(60); ok { // two descriptors, both queued, none sent
-		t.Fatal("TxReserve succeeded on a full ring")
-	}
-	tx.TxCommit(0) // nothing reserved: ignored
-	tx.TxFlush()
+	tx.Flush()
 	sys.Quiesce()
-	if _, ok := tx.TxReserve(60); !ok {
-		t.Fatal("TxReserve failed after the device sent")
+	if len(sent) != 2 || sent[0][0] != 0xa || sent[1][0] != 0xb {
+		t.Fatalf("sent %d frames", len(sent))
 	}
-	tx.TxCommit(60)
-	tx.TxFlush()
-	sys.Quiesce()
+	if err := tx.With(60, func([]byte) int { return 0 }); err == nil {
+		t.Error("an empty fill was queued")
+	}
+	dev.OnTransmit(func([]byte) {}) // keeping frames allocates
 	allocs := testing.AllocsPerRun(200, func() {
-		buf, ok := tx.TxReserve(128)
-		if !ok {
+		if err := tx.With(128, func(b []byte) int { b[0] = 1; return 128 }); err != nil {
 			t.Fatal("ring full in steady state")
 		}
-		buf[0] = 1
-		tx.TxCommit(128)
-		tx.TxFlush()
+		tx.Flush()
 		sys.Quiesce()
 		tx.Reclaim()
 	})
 	if allocs != 0 {
-		t.Errorf("TX reserve/commit/flush/reclaim allocates %.1f per frame", allocs)
+		t.Errorf("With/Flush/reclaim allocates %.1f per frame", allocs)
 	}
-	if _, ok := tx.TxReserve(60); !ok {
-		t.Fatal("TxReserve failed")
+	if s := tx.Stats(); s.BuiltFrames != 2+201 || s.Unfilled != 1 || s.Full != 1 {
+		t.Errorf("counters %+v", s)
 	}
-	tx.TxCommit(-1) // a bad length drops the reservation, counted
-	if got := tx.TXCounters(); got.Refused != 1 || got.Frames != 3+201 {
-		t.Errorf("counters %+v", got)
-	}
-	tx.TxFlush()
-	sys.Quiesce()
-	tx.Reclaim()
 	tx.Close()
-	txr.Close()
 	if ps := pool.Stats(); ps.InFlight != 0 || ps.BadUnref != 0 {
 		t.Fatalf("pages leaked or double freed: %+v", ps)
 	}

@@ -1,6 +1,6 @@
-// stats.go owns the MAC's counters: its own (interrupts, polls, doorbells,
-// EIR error events, link changes), the rings' counters when they keep them,
-// and the hardware MIB block (IMX6ULRM 22.5, 0x200-0x2E0) where it exists.
+// stats.go owns the MAC's counters: its own (interrupts, polls, EIR error
+// events, link changes, restarts), its rings' counters, and the hardware
+// MIB block (IMX6ULRM 22.5, 0x200-0x2E0) where it exists.
 
 package enet
 
@@ -8,20 +8,22 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/fosbury-net/fosbury/rxring"
+	"github.com/fosbury-net/fosbury/txring"
 )
 
-// counters are updated from the ISR and the poll loop concurrently.
-type counters struct {
+// isrCounters are counted by the ISR and by poll passes, on two
+// goroutines, once per interrupt or event: never per frame.
+type isrCounters struct {
 	interrupts, spurious               atomic.Uint64
-	polls, budgetExhausted, rxPolled   atomic.Uint64
-	txReclaimed                        atomic.Uint64
-	rxDoorbells, txDoorbells           atomic.Uint64
 	babr, babt, eberr, lc, rl, un, plr atomic.Uint64
-	linkChanges, restartsNeeded        atomic.Uint64
+	linkChanges, restarts              atomic.Uint64
+	restartFailures                    atomic.Uint64
 }
 
 // countErrors adds the EIR error events in ev (IMX6ULRM 22.5.1).
-func (c *counters) countErrors(ev uint32) {
+func (c *isrCounters) countErrors(ev uint32) {
 	for _, e := range [...]struct {
 		bit uint32
 		ctr *atomic.Uint64
@@ -35,53 +37,72 @@ func (c *counters) countErrors(ev uint32) {
 	}
 }
 
-// Stats is a snapshot of every counter the driver knows.
-type Stats struct {
-	Interrupts      uint64 // ISR calls
-	Spurious        uint64 // ISR calls that found no enabled event
-	Polls           uint64 // poll passes
-	BudgetExhausted uint64 // passes that used the whole budget
-	RxPolled        uint64 // descriptors consumed by RX polls
-	TxReclaimed     uint64 // descriptors reclaimed
-	RxDoorbells     uint64 // RDAR writes
-	TxDoorbells     uint64 // TDAR writes
-
-	// EIR error events (IMX6ULRM 22.5.1), counted once per observation.
-	BabblingRx, BabblingTx, BusError, LateCollision, RetryLimit, Underrun, PayloadError uint64
-
-	LinkChanges    uint64 // link up/down transitions seen by PollLink
-	RestartsNeeded uint64 // duplex/speed changes that need Stop/Start
-
-	MDIOTransactions, MDIOTimeouts uint64
-
-	RX    RXCounters // from the RX ring, if it keeps counters
-	TX    TXCounters // from the TX ring, if it keeps counters
-	RXSet bool       // RX is filled in
-	TXSet bool       // TX is filled in
+// passCounters belong to the poll loop's goroutine.
+type passCounters struct {
+	Polls           uint64 `json:"polls"`            // poll passes
+	BudgetExhausted uint64 `json:"budget_exhausted"` // passes that used the whole budget
 }
 
-// Stats returns a snapshot of the counters.
+// published is the poll loop's view as of its last pass, for readers on
+// other goroutines: copied once per pass under mu, never per frame.
+type published struct {
+	mu   sync.Mutex
+	pass passCounters
+	rx   rxring.Stats
+}
+
+// publish copies the loop-owned counters for Stats.
+func (m *MAC) publish() {
+	rx := m.rx.Stats()
+	m.pub.mu.Lock()
+	m.pub.pass, m.pub.rx = m.pass, rx
+	m.pub.mu.Unlock()
+}
+
+// Stats is a snapshot of every counter the driver keeps for one port: its
+// own, its RX ring's (as of the last poll pass) and its TX ring's.
+type Stats struct {
+	Interrupts uint64 `json:"interrupts"` // ISR calls
+	Spurious   uint64 `json:"spurious"`   // ISR calls that found no enabled event
+	passCounters
+
+	// EIR error events (IMX6ULRM 22.5.1), counted once per observation.
+	BabblingRx    uint64 `json:"babbling_rx"`
+	BabblingTx    uint64 `json:"babbling_tx"`
+	BusError      uint64 `json:"bus_error"` // EBERR: the uDMA stopped (ETHEREN cleared)
+	LateCollision uint64 `json:"late_collision"`
+	RetryLimit    uint64 `json:"retry_limit"`
+	Underrun      uint64 `json:"underrun"`
+	PayloadError  uint64 `json:"payload_error"`
+
+	LinkChanges     uint64 `json:"link_changes"`     // link up/down transitions seen by PollLink
+	Restarts        uint64 `json:"restarts"`         // MAC restarts for a new speed/duplex
+	RestartFailures uint64 `json:"restart_failures"` // restarts that left the MAC stopped
+
+	MDIOTransactions uint64 `json:"mdio_transactions"`
+	MDIOTimeouts     uint64 `json:"mdio_timeouts"`
+
+	RX rxring.Stats `json:"rx"`
+	TX txring.Stats `json:"tx"`
+}
+
+// Stats returns a snapshot of the counters. It may be called from any
+// goroutine; it takes the TX lock and the published counters' lock once.
 func (m *MAC) Stats() Stats {
-	c := &m.st
+	c := &m.isr
 	s := Stats{
 		Interrupts: c.interrupts.Load(), Spurious: c.spurious.Load(),
-		Polls: c.polls.Load(), BudgetExhausted: c.budgetExhausted.Load(),
-		RxPolled: c.rxPolled.Load(), TxReclaimed: c.txReclaimed.Load(),
-		RxDoorbells: c.rxDoorbells.Load(), TxDoorbells: c.txDoorbells.Load(),
 		BabblingRx: c.babr.Load(), BabblingTx: c.babt.Load(), BusError: c.eberr.Load(),
 		LateCollision: c.lc.Load(), RetryLimit: c.rl.Load(), Underrun: c.un.Load(),
 		PayloadError: c.plr.Load(),
-		LinkChanges:  c.linkChanges.Load(), RestartsNeeded: c.restartsNeeded.Load(),
+		LinkChanges:  c.linkChanges.Load(), Restarts: c.restarts.Load(), RestartFailures: c.restartFailures.Load(),
 	}
 	s.MDIOTransactions, s.MDIOTimeouts = m.mdio.Counters()
-	m.mu.Lock()
-	rx, tx := m.rx, m.tx
-	m.mu.Unlock()
-	if src, ok := rx.(RXCounterSource); ok {
-		s.RX, s.RXSet = src.RXCounters(), true
-	}
-	if src, ok := tx.(TXCounterSource); ok {
-		s.TX, s.TXSet = src.TXCounters(), true
+	m.pub.mu.Lock()
+	s.passCounters, s.RX = m.pub.pass, m.pub.rx
+	m.pub.mu.Unlock()
+	if m.tx != nil {
+		s.TX = m.tx.Stats()
 	}
 	return s
 }
@@ -161,24 +182,25 @@ func (m *MAC) ReadMIB() MIB {
 		RxPause: r.Read32(mibIEEE_R_FDXFC), RxOctetsOK: r.Read32(mibIEEE_R_OCTETS_OK),
 	}
 	mibc := r.Read32(regMIBC)
-	traffic := m.st.rxPolled.Load() + m.st.txReclaimed.Load()
+	st := m.Stats()
+	traffic := st.RX.Frames + st.TX.Completed
 
-	st := &m.mibs
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.status == MIBUnknown {
+	ms := &m.mibs
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.status == MIBUnknown {
 		switch {
 		case mibc&mibcDIS != 0:
-			st.status, st.reason = MIBUnsupported, fmt.Sprintf("MIBC %#08x: MIB_DIS set after enable", mibc)
+			ms.status, ms.reason = MIBUnsupported, fmt.Sprintf("MIBC %#08x: MIB_DIS set after enable", mibc)
 		case v.anyNonZero():
-			st.status, st.reason = MIBSupported, "counters move"
+			ms.status, ms.reason = MIBSupported, "counters move"
 		case traffic > 0:
-			st.status, st.reason = MIBUnsupported, fmt.Sprintf("all counters read zero after %d descriptors of traffic", traffic)
+			ms.status, ms.reason = MIBUnsupported, fmt.Sprintf("all counters read zero after %d frames of traffic", traffic)
 		default:
-			st.reason = "no traffic yet"
+			ms.reason = "no traffic yet"
 		}
 	}
-	v.Status, v.Reason = st.status, st.reason
+	v.Status, v.Reason = ms.status, ms.reason
 	if v.Status == MIBUnsupported {
 		return MIB{Status: v.Status, Reason: v.Reason}
 	}

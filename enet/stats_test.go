@@ -6,12 +6,12 @@ package enet
 import "testing"
 
 func TestMIBUnknownThenUnsupported(t *testing.T) {
-	m, _, rx, _ := startedMAC(t, 8)
+	m, _, p := startedMAC(t, 8)
 	if v := m.ReadMIB(); v.Status != MIBUnknown {
 		t.Fatalf("before traffic: %v (%s)", v.Status, v.Reason)
 	}
-	rx.add(5)
-	m.Drain()
+	p.arrive(5)
+	loopOf(t, m, nil).Drain()
 	v := m.ReadMIB()
 	if v.Status != MIBUnsupported || v.Reason == "" || v.RxPackets != 0 {
 		t.Fatalf("QEMU-like zeros after traffic: %+v", v)
@@ -22,7 +22,7 @@ func TestMIBUnknownThenUnsupported(t *testing.T) {
 }
 
 func TestMIBSupported(t *testing.T) {
-	m, f, _, _ := startedMAC(t, 8)
+	m, f, _ := startedMAC(t, 8)
 	f.mib[mibRMON_R_PACKETS] = 7
 	f.mib[mibIEEE_T_OCTETS_OK] = 1234
 	v := m.ReadMIB()
@@ -51,15 +51,16 @@ func TestMIBDisabledByHardware(t *testing.T) {
 }
 
 func TestStatsIncludeRingCounters(t *testing.T) {
-	m, _, rx, _ := startedMAC(t, 8)
-	rx.add(3)
-	m.Drain()
+	m, _, p := startedMAC(t, 8)
+	p.arrive(3)
+	p.send(t, 2)
+	loopOf(t, m, p.tx.Flush).Drain()
 	s := m.Stats()
-	if !s.RXSet || s.RX.Frames != 3 {
-		t.Errorf("RX counters %+v set %v", s.RX, s.RXSet)
+	if s.RX.Frames != 3 || s.RX.Drop != 3 || s.RX.Doorbells != 2 {
+		t.Errorf("RX counters %+v", s.RX)
 	}
-	if s.TXSet {
-		t.Error("TX counters claimed from a ring that keeps none")
+	if s.TX.BuiltFrames != 2 || s.TX.Doorbells != 1 {
+		t.Errorf("TX counters %+v", s.TX)
 	}
 	if s.MDIOTransactions != 0 {
 		t.Errorf("MDIO transactions %d without PHY use", s.MDIOTransactions)

@@ -139,3 +139,75 @@ func (s *addrSet) contains(family uint8, a addr) bool {
 }
 
 func (s *addrSet) empty() bool { return len(s.v4) == 0 && len(s.v6) == 0 }
+
+// families returns the address families s has addresses of.
+func (s *addrSet) families() famSet {
+	var f famSet
+	if len(s.v4) > 0 {
+		f |= fam4
+	}
+	if len(s.v6) > 0 {
+		f |= fam6
+	}
+	return f
+}
+
+// complementWithin is the negation of s: the addresses outside s, in each
+// family s has addresses of. ! 10.0.0.0/8 is every other IPv4 address and
+// no IPv6 one, as a pf rule's addresses fix its family. An empty s has no
+// family and excludes nothing, so its complement is every address.
+func (s *addrSet) complementWithin() *addrSet {
+	all := &addrSet{v4: []range4{{0, ^uint32(0)}}, v6: []range6{{addr{}, addr{^uint64(0), ^uint64(0)}}}}
+	if s.empty() {
+		return all
+	}
+	out := &addrSet{}
+	if len(s.v4) > 0 {
+		out.v4 = complement4(s.v4)
+	}
+	if len(s.v6) > 0 {
+		out.v6 = complement6(s.v6)
+	}
+	return out
+}
+
+// complement4 returns the gaps of sorted, disjoint, merged ranges r.
+func complement4(r []range4) []range4 {
+	var out []range4
+	next := uint32(0) // first address not yet covered
+	for _, x := range r {
+		if x.lo > next {
+			out = append(out, range4{next, x.lo - 1})
+		}
+		if x.hi == ^uint32(0) {
+			return out
+		}
+		next = x.hi + 1
+	}
+	return append(out, range4{next, ^uint32(0)})
+}
+
+// complement6 is complement4 for 128-bit ranges.
+func complement6(r []range6) []range6 {
+	var out []range6
+	next := addr{}
+	for _, x := range r {
+		if next.less(x.lo) {
+			out = append(out, range6{next, prev6(x.lo)})
+		}
+		n, ok := next6(x.hi)
+		if !ok {
+			return out
+		}
+		next = n
+	}
+	return append(out, range6{next, addr{^uint64(0), ^uint64(0)}})
+}
+
+// prev6 returns a-1; a is not the zero address.
+func prev6(a addr) addr {
+	if a.lo != 0 {
+		return addr{a.hi, a.lo - 1}
+	}
+	return addr{a.hi - 1, ^uint64(0)}
+}

@@ -1,5 +1,6 @@
 // The hot path allocates nothing: Decide on pass, drop, reject, stateful,
-// state-creating, fragment and malformed frames, and BuildReply.
+// state-creating, fragment and malformed frames, AH, priority tags,
+// negated sets, fragments overlapping headers, and BuildReply.
 
 package filter
 
@@ -12,6 +13,7 @@ reject in on wan proto tcp to any port 23
 pass in on lan proto { tcp, udp } keep state
 pass in on lan proto icmp limit 1000/s per-source
 pass ether type arp
+pass in on wan proto tcp from ! <bad> to any port 22
 `
 	e := newEngine(t, rules, Options{StateLimit: 1 << 12})
 	now := int64(1)
@@ -25,6 +27,9 @@ pass ether type arp
 	first := ether(etIPv4, ipv4(client, server, protoUDP, udpSeg(9, 53, 24), ip4opt{id: 3, more: true}))
 	later := ether(etIPv4, ipv4(client, server, protoUDP, make([]byte, 16), ip4opt{id: 3, fragOff: 32}))
 	telnet := tcp4(client, server, 999, 23, flagSYN)
+	ahSSH := append(ahHeader(protoTCP, 24), tcpSeg{sport: 999, dport: 22, flags: flagSYN, wscale: -1, payload: 20}.bytes()...)
+	ahFirst := ether(etIPv4, ipv4(client, server, protoAH, ahSSH[:48], ip4opt{id: 4, more: true}))
+	ahOverlap := ether(etIPv4, ipv4(client, server, protoAH, ahSSH[16:], ip4opt{id: 4, fragOff: 16}))
 	buf := make([]byte, MaxReplyLen)
 	cases := []struct {
 		name  string
@@ -43,6 +48,10 @@ pass ether type arp
 		{"first fragment", first, inLAN, Pass, nil},
 		{"later fragment", later, inLAN, Pass, nil},
 		{"malformed", telnet[:30], inWAN, Drop, nil},
+		{"ipv4 AH, negated table", ether(etIPv4, ipv4(client, server, protoAH, ahSSH, ip4opt{})), inWAN, Pass, nil},
+		{"priority-tagged", tag(udp4(client, server, 1, 53), 0x8100, 0x2000), inLAN, Pass, nil},
+		{"AH first fragment", ahFirst, inWAN, Pass, nil},
+		{"later fragment over its headers", ahOverlap, inWAN, Drop, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

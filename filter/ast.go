@@ -3,7 +3,10 @@
 
 package filter
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // Action is what a rule does with a frame it matches.
 type Action uint8
@@ -148,4 +151,39 @@ type Rule struct {
 	Mgmt      bool
 	Limit     *Limit
 	Label     string
+
+	clauses map[string]Pos // where each clause starts, for later checks
+}
+
+// String writes the spec as a rule would: 10.0.0.1, ! { 10.0.0.0/8, <t> }.
+func (as *AddrSpec) String() string {
+	var items []string
+	if as.Any {
+		items = append(items, "any")
+	}
+	for _, pfx := range as.Prefixes {
+		items = append(items, showPrefix(pfx))
+	}
+	for _, t := range as.Tables {
+		items = append(items, "<"+t+">")
+	}
+	if as.Self {
+		items = append(items, "self")
+	}
+	s := "{ " + strings.Join(items, ", ") + " }"
+	if len(items) == 1 {
+		s = items[0]
+	}
+	if as.Not {
+		s = "! " + s
+	}
+	return s
+}
+
+// showPrefix writes a single address without its /32 or /128.
+func showPrefix(pfx netip.Prefix) string {
+	if pfx.IsSingleIP() {
+		return pfx.Addr().String()
+	}
+	return pfx.String()
 }

@@ -29,6 +29,7 @@ type Program struct {
 	buckets  []bucket // per rule (rules without a limit leave theirs unused)
 	sources  *sourceTable
 	gen      uint32 // set when installed in an Engine
+	selfGen  uint32 // the Engine's self it was compiled with; 0: not by an Engine
 }
 
 type ruleCounter struct {
@@ -41,6 +42,10 @@ func (p *Program) Ruleset() *Ruleset { return p.rs }
 
 // Len returns the number of rules.
 func (p *Program) Len() int { return len(p.rules) }
+
+// Generation is the engine's number for the program once installed (0
+// before: Snapshot.Generation counts the same way).
+func (p *Program) Generation() uint32 { return p.gen }
 
 type crule struct {
 	action Action
@@ -59,8 +64,7 @@ type crule struct {
 	anyProto bool
 	protos   [4]uint64 // bitmap of allowed IP protocol numbers
 
-	src, dst       *addrSet // nil: any
-	srcNot, dstNot bool
+	src, dst *addrSet // nil: any; a negation is compiled to its complement
 
 	sports, dports     []PortRange // nil: any
 	sportNot, dportNot bool
@@ -134,8 +138,8 @@ func (pr *Program) compileRule(c *crule, r *Rule, tables map[string][]netip.Pref
 	for _, v := range r.Protos {
 		c.protos[v>>6] |= 1 << (v & 63)
 	}
-	c.src, c.srcNot = compileAddr(r.From, tables, pr.self)
-	c.dst, c.dstNot = compileAddr(r.To, tables, pr.self)
+	c.src = compileAddr(r.From, tables, pr.self)
+	c.dst = compileAddr(r.To, tables, pr.self)
 	if r.SrcPort != nil {
 		c.sports, c.sportNot = nonNil(r.SrcPort.Ranges), r.SrcPort.Not
 	}
@@ -177,11 +181,11 @@ func nonNil(r []PortRange) []PortRange {
 	return r
 }
 
-// compileAddr merges an AddrSpec's prefixes, tables and self into one set;
-// nil means any address.
-func compileAddr(as *AddrSpec, tables map[string][]netip.Prefix, self *addrSet) (*addrSet, bool) {
+// compileAddr merges an AddrSpec's prefixes, tables and self into one set,
+// complemented within its families if negated; nil means any address.
+func compileAddr(as *AddrSpec, tables map[string][]netip.Prefix, self *addrSet) *addrSet {
 	if as == nil || as.Any {
-		return nil, false
+		return nil
 	}
 	pfx := append([]netip.Prefix(nil), as.Prefixes...)
 	for _, t := range as.Tables {
@@ -192,7 +196,10 @@ func compileAddr(as *AddrSpec, tables map[string][]netip.Prefix, self *addrSet) 
 		s.v4 = merge4(sortedUnion4(s.v4, self.v4))
 		s.v6 = merge6(sortedUnion6(s.v6, self.v6))
 	}
-	return s, as.Not
+	if as.Not {
+		return s.complementWithin()
+	}
+	return s
 }
 
 func sortedUnion4(a, b []range4) []range4 {

@@ -454,3 +454,25 @@ func TestStatesAreKeptPerVLAN(t *testing.T) {
 		t.Error("reply in VLAN 10 not passed by its state")
 	}
 }
+
+// States are bound to the port their flow was opened on: a spoofed
+// originator from the far side, or a "reply" from the near side, does not
+// pass by the state (found with a real host on each side of the bridge).
+func TestStatesAreBoundToTheirPort(t *testing.T) {
+	e := newEngine(t, statefulRules, Options{})
+	if v := e.Decide(udp4(client, server, 5353, 53), at(inLAN, 1)); v.Action != Pass {
+		t.Fatal("UDP out not passed by rule")
+	}
+	if v := e.Decide(udp4(client, server, 5353, 53), at(inWAN, 2)); v.Action != Drop {
+		t.Errorf("the originator's direction from wan passed: %v", v)
+	}
+	if v := e.Decide(udp4(server, client, 53, 5353), at(inLAN, 3)); v.Action == Pass && v.State {
+		t.Errorf("the responder's direction from lan passed by the state: %v", v)
+	}
+	if v := e.Decide(udp4(server, client, 53, 5353), at(inWAN, 4)); v.Action != Pass || !v.State {
+		t.Errorf("the reply from wan not passed by its state: %v", v)
+	}
+	if v := e.Decide(udp4(client, server, 5353, 53), at(inLAN, 5)); v.Action != Pass || !v.State {
+		t.Errorf("the originator from lan not passed by its state: %v", v)
+	}
+}

@@ -11,11 +11,14 @@ import (
 )
 
 var (
-	rAddrs = []string{"10.0.0.0/8", "10.1.2.3", "192.168.0.0/16", "192.168.7.0/24", "2001:db8::/32", "2001:db8::1", "any", "self", "<t1>", "<t2>"}
-	rPorts = []string{"22", "53", "80", "443", "1000-2000", "{ 22, 80-90 }", "! 53"}
+	rAddrs = []string{"10.0.0.0/8", "10.1.2.3", "192.168.0.0/16", "192.168.7.0/24", "2001:db8::/32", "2001:db8::1", "any", "self", "<t1>", "<t2>",
+		"<t3>", "<t0>", "0.0.0.0/1", "{ 10.0.0.0/8, 2001:db8:1::/48 }", "{ 192.168.7.0/24, <t2> }", "{ 0.0.0.0/0, 2001:db8::/32 }", "{ self, 10.1.2.3 }"}
+	rPorts = []string{"22", "53", "80", "0x50", "443", "1000-2000", "{ 22, 80-90 }", "! 53"}
 )
 
-const randTables = "set self { 192.168.7.1, 2001:db8::7 }\ntable <t1> { 10.1.0.0/16, 192.168.7.7, 2001:db8:1::/48 }\ntable <t2> { 172.16.0.0/12 }\n"
+// Tables of both families (t1), one (t2 IPv4, t3 IPv6) and none (t0).
+const randTables = "set self { 192.168.7.1, 2001:db8::7 }\ntable <t1> { 10.1.0.0/16, 192.168.7.7, 2001:db8:1::/48 }\n" +
+	"table <t2> { 172.16.0.0/12 }\ntable <t3> { 2001:db8::/33 }\ntable <t0> { }\n"
 
 func pick(r *rand.Rand, s []string) string { return s[r.Intn(len(s))] }
 
@@ -31,7 +34,7 @@ func randRule(r *rand.Rand) string {
 	}
 	maybe(0.3, pick(r, []string{"in", "out"}))
 	maybe(0.3, "on "+pick(r, []string{"lan", "wan", "2"}))
-	maybe(0.15, "vlan "+pick(r, []string{"none", "10", "10.20", "{ 10, 30 }", "*.20"}))
+	maybe(0.15, "vlan "+pick(r, []string{"none", "10", "10.20", "{ 10, 30 }", "*.20", "*", "{ none, 20 }"}))
 	maybe(0.1, "ether src "+pick(r, []string{"02:00:00:00:00:0a", "{ 02:00:00:00:00:0c, 02:00:00:00:00:0b }"}))
 	maybe(0.1, "ether type "+pick(r, []string{"arp", "ipv4", "ipv6", "{ arp, ipv4 }"}))
 	maybe(0.2, pick(r, []string{"inet", "inet6"}))
@@ -67,7 +70,7 @@ func randRule(r *rand.Rand) string {
 }
 
 func maybeNot(r *rand.Rand) string {
-	if r.Intn(5) == 0 {
+	if r.Intn(3) == 0 {
 		return "! "
 	}
 	return ""
@@ -93,9 +96,9 @@ var (
 	fPorts  = []uint16{22, 53, 80, 85, 443, 1500, 3000}
 )
 
-// randFrame builds a random frame from values the rules mention.
+// randFrame builds a random frame from values the rules mention; some IP
+// ones carry AH (either family), some tags are priority-only (VID 0).
 func randFrame(r *rand.Rand) []byte {
-	var f []byte
 	v6 := r.Intn(2) == 0
 	src, dst := pick(r, fAddrs4), pick(r, fAddrs4)
 	if v6 {
@@ -103,34 +106,40 @@ func randFrame(r *rand.Rand) []byte {
 	}
 	sp, dp := fPorts[r.Intn(len(fPorts))], fPorts[r.Intn(len(fPorts))]
 	flags := []uint8{flagSYN, flagSYN | flagACK, flagACK, flagRST, flagACK | flagPSH}[r.Intn(5)]
+	var proto uint8
+	var l4 []byte
 	switch r.Intn(5) {
 	case 0:
-		if v6 {
-			f = tcp6(src, dst, sp, dp, flags)
-		} else {
-			f = tcp4(src, dst, sp, dp, flags)
-		}
+		proto, l4 = protoTCP, tcpSeg{sport: sp, dport: dp, flags: flags, wscale: -1}.bytes()
 	case 1:
-		if v6 {
-			f = udp6(src, dst, sp, dp)
-		} else {
-			f = udp4(src, dst, sp, dp)
-		}
+		proto, l4 = protoUDP, udpSeg(sp, dp, 4)
 	case 2:
 		if v6 {
-			f = ping6(src, dst, []uint8{128, 129, 135}[r.Intn(3)], 1)
+			proto, l4 = protoICMP6, icmpMsg([]uint8{128, 129, 135}[r.Intn(3)], 0, 1)
 		} else {
-			f = ether(etIPv4, ipv4(src, dst, protoICMP, icmpMsg([]uint8{8, 0, 3}[r.Intn(3)], uint8(r.Intn(4)), 1), ip4opt{}))
+			proto, l4 = protoICMP, icmpMsg([]uint8{8, 0, 3}[r.Intn(3)], uint8(r.Intn(4)), 1)
 		}
 	case 3:
-		f = ether(etIPv4, ipv4(src4(v6, src), "10.1.2.3", 47, make([]byte, 8), ip4opt{}))
-	default:
+		v6, src, dst, proto, l4 = false, src4(v6, src), "10.1.2.3", 47, make([]byte, 8)
+	}
+	var f []byte
+	ah := r.Intn(4) == 0
+	switch {
+	case l4 == nil:
 		f = arpFrame()
+	case v6 && ah:
+		f = ether(etIPv6, ipv6(src, dst, proto, l4, ext{typ: protoAH, body: make([]byte, 8*(2+r.Intn(2))-2)}))
+	case v6:
+		f = ether(etIPv6, ipv6(src, dst, proto, l4))
+	case ah:
+		f = ether(etIPv4, ipv4(src, dst, protoAH, append(ahHeader(proto, 12+4*r.Intn(3)), l4...), ip4opt{}))
+	default:
+		f = ether(etIPv4, ipv4(src, dst, proto, l4, ip4opt{}))
 	}
 	if r.Intn(3) == 0 {
-		f = tag(f, 0x8100, []uint16{10, 20, 30}[r.Intn(3)])
+		f = tag(f, 0x8100, []uint16{0, 10, 20, 30}[r.Intn(4)])
 		if r.Intn(2) == 0 {
-			f = tag(f, 0x88a8, []uint16{10, 30}[r.Intn(2)])
+			f = tag(f, 0x88a8, []uint16{0, 10, 30}[r.Intn(3)])
 		}
 	}
 	if r.Intn(4) == 0 {

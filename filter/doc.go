@@ -42,19 +42,50 @@
 //	ACTION  pass, drop (or block), reject (TCP RST, else ICMP/ICMPv6
 //	        unreachable; replies are rate-limited by Options.RejectRate)
 //	PORT    lan, wan (Options.PortNames), or 0-3
-//	V       100 (outer tag), 100.200 (QinQ outer.inner), *.200, none, or a { list }
-//	T       ipv4, ipv6, arp, lldp, or a number >= 0x0600; a { list }
+//	V       100 (outer tag), 100.200 (QinQ outer.inner), *.200, * (any tag),
+//	        none, or a { list }; ids 1-4094
+//	T       ipv4, ipv6, arp, lldp, or a number >= 0x0600; a { list }; the
+//	        type after the VLAN tags
 //	MAC     02:00:00:00:00:01, or a { list }
-//	P       tcp, udp, icmp, icmp6, gre, esp, ah, sctp, ... or 0-255; a { list }
+//	P       tcp, udp, icmp, icmp6, gre, esp, sctp, ... or 0-255; a { list }
+//	        (not ah: AH headers are walked)
 //	ADDR    any, self, an address, a CIDR prefix, <table>, a { list } of
-//	        these; ! in front negates
+//	        these; ! in front negates, within the list's address families
 //	PORTS   22, ssh, 1024-65535, ! 53, or a { list }
 //	F/M     TCP flags (F S R P A U E W) that must be set, out of mask M
+//
+// Numbers are decimal, or hex after 0x (port 0x50 is 80). A leading zero
+// (010, octal in C and Go) and Go-only forms (8_0, 0b1010000, 0o120) are
+// refused, for ports, VLAN ids, protocols, ICMP types and codes and limits
+// alike.
 //
 // Rules are checked in order and the first that matches decides. A rule
 // with any IP clause (inet, proto, from, to, ...) matches only IP packets;
 // one without matches every frame. Tagged frames are never exempt: a rule
 // without vlan matches tagged and untagged frames alike.
+//
+// Up to two VLAN tags (0x8100, 0x88a8, 0x9100) are stripped and ether type
+// is the type after them, so ether type vlan (or any tag type) is refused;
+// vlan * matches any tagged frame. A tag with VLAN id 0 carries only a
+// priority (802.1Q's null VLAN id): the frame counts as untagged (vlan none
+// matches it, and it shares states with untagged frames), though the tag
+// counts towards the two. AH headers are walked in IPv4 as in IPv6 (RFC
+// 4302; at least 12 octets, a multiple of 8 in IPv6, at most 8 headers),
+// so proto tcp matches TCP behind AH and proto ah is refused.
+//
+// Addresses fix a rule's address family, as in pf. A negated address,
+// list, table or self matches only addresses of the families it has
+// entries of: to ! 10.0.0.0/8 matches IPv4 packets to other addresses and
+// no IPv6 packet; ! { 10.0.0.0/8, 2001:db8::/32 } applies in both, each
+// against its own entries. A negated set with no entries (an empty table)
+// excludes nothing. inet and inet6 narrow a rule further.
+//
+// A rule that can never match is refused at load time with its position:
+// for example from an IPv6 address to an IPv4 one, icmp-type with an IPv6
+// address, ether type ipv6 with an IPv4 address, or a negation that
+// excludes all its families (from ! { 0.0.0.0/0, ::/0 }). self fixes no
+// family in that check (Options.Self may add either); an empty table is a
+// placeholder.
 //
 // keep state (pass rules only) creates a state for the flow; frames of
 // either direction that belong to it then pass before any rule is checked.

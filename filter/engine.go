@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 )
@@ -18,10 +19,11 @@ import (
 type Engine struct {
 	opts Options
 
-	mu   sync.Mutex // serialises Load/Reload/Install; Decide never takes it
-	name string
-	gen  uint32
-	prog atomic.Pointer[Program]
+	mu      sync.Mutex // serialises Load/Reload/Install/SetSelf; Decide never takes it
+	name    string
+	gen     uint32
+	selfGen uint32 // SetSelf calls, +1: which self opts.Self is
+	prog    atomic.Pointer[Program]
 
 	ct    *ctTable
 	frags *fragTable
@@ -45,6 +47,12 @@ type engineStats struct {
 	reloadErrors   atomic.Uint64
 }
 
+// reclaimPerFrame is how many expired states (from the LRU tail) and how
+// many slots of the re-check sweep each decided frame visits: enough that
+// expiry keeps pace with creation (two visits per frame, at most one new
+// state per frame), small enough to keep Decide's cost flat.
+const reclaimPerFrame = 2
+
 // NewEngine returns an engine with no rules: everything is dropped until
 // Load or Reload installs a rule set.
 func NewEngine(opts Options) *Engine {
@@ -57,6 +65,7 @@ func NewEngine(opts Options) *Engine {
 	}
 	e := &Engine{
 		opts:           opts,
+		selfGen:        1,
 		name:           "rules",
 		ct:             newCtTable(opts.StateLimit, opts.MgmtReserve, seed),
 		frags:          newFragTable(opts.FragmentEntries, seed^hashK2),
@@ -71,20 +80,65 @@ func NewEngine(opts Options) *Engine {
 // Load parses and compiles src and installs it. On any error the rules in
 // force stay in force.
 func (e *Engine) Load(name string, src []byte) error {
-	rs, err := Parse(name, src)
-	if err == nil {
-		var p *Program
-		if p, err = Compile(rs, e.opts); err == nil {
-			e.mu.Lock()
-			e.name = name
-			e.install(p)
-			e.mu.Unlock()
-			e.stats.reloads.Add(1)
-			return nil
-		}
+	p, err := e.Compile(name, src)
+	if err != nil {
+		return err
 	}
-	e.stats.reloadErrors.Add(1)
-	return err
+	e.mu.Lock()
+	e.name = name
+	e.install(p)
+	e.mu.Unlock()
+	e.stats.reloads.Add(1)
+	return nil
+}
+
+// Compile parses and compiles src with the engine's options, for Install
+// later: a caller can check rules, save them, and only then put them in
+// force. A refused file counts as a reload error.
+func (e *Engine) Compile(name string, src []byte) (*Program, error) {
+	rs, err := Parse(name, src)
+	var p *Program
+	if err == nil {
+		e.mu.Lock()
+		p, err = e.compileLocked(rs)
+		e.mu.Unlock()
+	}
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return nil, err
+	}
+	return p, nil
+}
+
+// compileLocked compiles with the engine's options and notes which self
+// set it used.
+func (e *Engine) compileLocked(rs *Ruleset) (*Program, error) {
+	p, err := Compile(rs, e.opts)
+	if err == nil {
+		p.selfGen = e.selfGen
+	}
+	return p, err
+}
+
+// SetSelf replaces Options.Self (the appliance's own addresses, which
+// "to self" and the management reserve use) and recompiles the rules in
+// force with it; later loads keep it, and a Program compiled before it
+// is recompiled when installed. For addresses that change at run time (a
+// DHCP lease). Like Reload, it installs a new Program: its rule counters
+// start at zero, and states are re-checked when next used.
+func (e *Engine) SetSelf(self []netip.Prefix) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.Self = append([]netip.Prefix(nil), self...)
+	e.selfGen++
+	p, err := e.compileLocked(e.prog.Load().Ruleset())
+	if err != nil {
+		e.stats.reloadErrors.Add(1)
+		return err
+	}
+	e.install(p)
+	e.stats.reloads.Add(1)
+	return nil
 }
 
 // Reload is Load under the name of the last file loaded.
@@ -112,6 +166,13 @@ func (e *Engine) Install(p *Program) error {
 }
 
 func (e *Engine) install(p *Program) {
+	if p.selfGen != 0 && p.selfGen != e.selfGen {
+		// Compiled by Compile before a SetSelf: the same rules, this self.
+		if q, err := e.compileLocked(p.rs); err == nil {
+			p.gen = e.gen + 1 // p counts as installed (ErrInstalled)
+			p = q
+		}
+	}
 	e.gen++
 	p.gen = e.gen
 	if p.sources != nil {
@@ -143,8 +204,8 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		// no rule can allow it (like pf without allow-opts).
 		v = Verdict{Action: Drop, Reason: ReasonSourceRoute, Rule: -1}
 	default:
-		e.ct.expireTail(m.Now, 2)
-		e.sweep(pr, m.Now, 2)
+		e.ct.expireTail(m.Now, reclaimPerFrame)
+		e.sweep(pr, m.Now, reclaimPerFrame)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
 	e.stats.verdicts[v.Action].Add(1)
@@ -168,6 +229,11 @@ func (e *Engine) decide(pr *Program, p *pkt, frame []byte, now int64) Verdict {
 			f := e.frags.find(p, now)
 			if f == nil || f.gen != pr.gen {
 				return dropped(ReasonFragOrphan, -1)
+			}
+			if p.fragOff < f.hdrEnd {
+				// Overlaps the headers the first was judged on, so it
+				// could rewrite them (RFC 1858 3.2, RFC 5722).
+				return dropped(ReasonMalformed, -1)
 			}
 			return Verdict{Action: Pass, Rule: f.rule, State: true}
 		}

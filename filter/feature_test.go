@@ -236,3 +236,37 @@ func TestVerdictString(t *testing.T) {
 		}
 	}
 }
+
+// A later fragment that starts inside the headers its first fragment was
+// judged on (AH and the transport header) could rewrite them (RFC 1858
+// 3.2, RFC 5722): it is dropped, in IPv4 and IPv6 alike.
+func TestFragmentsOverlappingHeaders(t *testing.T) {
+	e := newEngine(t, "pass in proto tcp to any port 22\n", Options{})
+	seg := tcpSeg{sport: 1, dport: 22, flags: flagSYN, wscale: -1, payload: 44}.bytes()
+	dg := append(ahHeader(protoTCP, 24), seg...) // headers end at 24+20
+	first4 := ether(etIPv4, ipv4(client, server, protoAH, dg[:48], ip4opt{id: 5, more: true}))
+	at4 := func(off int) []byte {
+		return ether(etIPv4, ipv4(client, server, protoAH, dg[off:], ip4opt{id: 5, fragOff: off}))
+	}
+	first6 := ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoAH, dg[:48], fragExt(0, true, 5)))
+	at6 := func(off int) []byte {
+		return ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoAH, dg[off:], fragExt(off, false, 5)))
+	}
+	for _, f := range []struct {
+		name  string
+		first []byte
+		later func(int) []byte
+	}{{"ipv4", first4, at4}, {"ipv6", first6, at6}} {
+		t.Run(f.name, func(t *testing.T) {
+			if v := e.Decide(f.first, at(inLAN, 1)); v.Action != Pass || v.Rule != 0 {
+				t.Fatalf("first fragment: %v %v", v.Action, v.Reason)
+			}
+			if v := e.Decide(f.later(40), at(inLAN, 2)); v.Action != Drop || v.Reason != ReasonMalformed {
+				t.Errorf("fragment at 40, inside the TCP header: %v %v", v.Action, v.Reason)
+			}
+			if v := e.Decide(f.later(48), at(inLAN, 3)); v.Action != Pass {
+				t.Errorf("fragment at 48: %v %v", v.Action, v.Reason)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ type fragEntry struct {
 	id       uint32
 	vlan     [maxVLANTags]uint16
 	src, dst addr
+	hdrEnd   uint16 // later fragments must start at or after this offset
 	rule     int32
 	gen      uint32
 	expires  int64
@@ -33,13 +34,13 @@ func newFragTable(n int, seed uint64) *fragTable {
 }
 
 func (t *fragTable) set(p *pkt) []fragEntry {
-	h := hashWords(t.seed, p.src.hi, p.src.lo, p.dst.hi, p.dst.lo, uint64(p.fragID)<<16|uint64(p.proto)<<8|uint64(p.family))
+	h := hashWords(t.seed, p.src.hi, p.src.lo, p.dst.hi, p.dst.lo, uint64(p.fragID)<<16|uint64(p.fragProto)<<8|uint64(p.family))
 	s := h & t.mask
 	return t.e[s*fragWays : (s+1)*fragWays]
 }
 
 func (e *fragEntry) is(p *pkt) bool {
-	return e.used && e.id == p.fragID && e.proto == p.proto && e.family == p.family &&
+	return e.used && e.id == p.fragID && e.proto == p.fragProto && e.family == p.family &&
 		e.src == p.src && e.dst == p.dst && e.vlan == p.vlan
 }
 
@@ -56,8 +57,8 @@ func (t *fragTable) remember(p *pkt, rule int32, gen uint32, expires int64) {
 			v = i
 		}
 	}
-	set[v] = fragEntry{used: true, family: p.family, proto: p.proto, id: p.fragID, vlan: p.vlan,
-		src: p.src, dst: p.dst, rule: rule, gen: gen, expires: expires}
+	set[v] = fragEntry{used: true, family: p.family, proto: p.fragProto, id: p.fragID, vlan: p.vlan,
+		src: p.src, dst: p.dst, hdrEnd: p.hdrEnd, rule: rule, gen: gen, expires: expires}
 }
 
 // find returns the entry of later fragment p's datagram, or nil.

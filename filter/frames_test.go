@@ -203,3 +203,14 @@ var (
 )
 
 func at(m Meta, now int64) Meta { m.Now = now; return m }
+
+// ahHeader is an AH header (RFC 4302 2) of n bytes in all (n/4-2 in its
+// length field) in front of protocol next; the ICV is left zero.
+func ahHeader(next uint8, n int) []byte {
+	b := make([]byte, n)
+	b[0], b[1] = next, byte(n/4-2)
+	return b
+}
+
+// mut returns a copy of b changed by f.
+func mut(b []byte, f func([]byte)) []byte { c := append([]byte{}, b...); f(c); return c }

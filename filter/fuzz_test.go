@@ -64,6 +64,8 @@ reject in on wan proto { tcp, udp }
 reject inet6
 pass vlan 10.20 ether type { arp, ipv4 }
 drop ether src 02:00:00:00:00:0a
+pass proto tcp from ! <t> to any port 0x50
+pass vlan none proto udp to ! 192.0.2.0/24 port 9
 set default reject
 `
 
@@ -75,6 +77,9 @@ func FuzzDecide(f *testing.F) {
 		ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoUDP, udpSeg(1, 53, 8), ext{typ: 0, body: make([]byte, 6)}, fragExt(0, true, 5))),
 		ether(etIPv4, ipv4(client, server, protoUDP, udpSeg(1, 53, 8), ip4opt{more: true, options: []byte{1, 1, 1, 0}})),
 		ether(etIPv4, ipv4(server, client, protoICMP, append(icmpMsg(3, 3, 0), udp4(client, server, 1, 53)[14:42]...), ip4opt{})),
+		ether(etIPv4, ipv4(client, server, protoAH, append(ahHeader(protoTCP, 16), tcpSeg{sport: 1, dport: 80, flags: flagSYN, wscale: -1}.bytes()...), ip4opt{})),
+		ether(etIPv4, ipv4(client, server, protoAH, append(ahHeader(protoUDP, 12), udpSeg(1, 9, 8)...), ip4opt{id: 3, more: true})),
+		tag(udp4(client, server, 1, 9), 0x8100, 0x2000),
 	}
 	for _, s := range seeds {
 		f.Add(s, uint8(0), false)

@@ -32,10 +32,7 @@ func (c *crule) match(p *pkt) bool {
 	if !c.anyProto && c.protos[p.proto>>6]&(1<<(p.proto&63)) == 0 {
 		return false
 	}
-	if c.src != nil && c.src.contains(p.family, p.src) == c.srcNot {
-		return false
-	}
-	if c.dst != nil && c.dst.contains(p.family, p.dst) == c.dstNot {
+	if c.src != nil && !c.src.contains(p.family, p.src) || c.dst != nil && !c.dst.contains(p.family, p.dst) {
 		return false
 	}
 	if c.sports != nil && (!p.hasPorts || inRanges(c.sports, p.sport) == c.sportNot) {

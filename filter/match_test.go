@@ -2,7 +2,11 @@
 
 package filter
 
-import "testing"
+import (
+	"bytes"
+	"encoding/hex"
+	"testing"
+)
 
 type matchCase struct {
 	name   string
@@ -142,7 +146,6 @@ func TestMatchIPv4OptionsAndIPv6Extensions(t *testing.T) {
 func TestMalformedFrames(t *testing.T) {
 	good := tcp4("1.1.1.1", "2.2.2.2", 1, 22, flagSYN)
 	v6 := tcp6("2001:db8::1", "2001:db8::2", 1, 22, flagSYN)
-	mut := func(b []byte, f func([]byte)) []byte { c := append([]byte{}, b...); f(c); return c }
 	many := make([]ext, 9)
 	for i := range many {
 		many[i] = ext{typ: 60, body: make([]byte, 6)}
@@ -236,5 +239,164 @@ func TestOptionsPortNamesAndSelf(t *testing.T) {
 	}
 	if err := e.Load("o.rules", []byte("pass on lan\n")); err == nil || err.Error() != `o.rules:1:9: unknown port "lan"; known ports are inside, outside, or a number 0-3` {
 		t.Errorf("default names still known: %v", err)
+	}
+}
+
+// ether type is the type after the tags; tagged frames are matched with
+// vlan (the frame from the issue: 802.1Q VID 10, IPv4 TCP).
+func TestMatchEtherTypeBehindTags(t *testing.T) {
+	f, err := hex.DecodeString("02000000000a0200000000018100000a08004500002800010000400600000a0102030a0100010400000800000001000000005002ffff000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatch(t, "pass ether type ipv6\npass ether type ipv4 vlan *\n", []matchCase{
+		{"tagged ipv4 by inner type and vlan *", f, inLAN, Pass, 1},
+		{"untagged ipv4 not vlan *", tcp4(client, server, 1, 2, flagSYN), inLAN, Drop, -1},
+	})
+	if msg := loadError("t.rules", []byte("set default drop\npass ether type vlan\n")); msg == "" {
+		t.Error("ether type vlan loads, but can never match")
+	}
+}
+
+// A tag with VID 0 carries only a priority (802.1Q null VLAN ID): the
+// frame counts as untagged for vlan and for states, and as carrying the
+// other tag if there is one. It still counts towards the two-tag limit.
+func TestMatchPriorityTagged(t *testing.T) {
+	u := udp4(client, server, 1, 53)
+	runMatch(t, "pass vlan none proto udp\npass vlan 20\n", []matchCase{
+		{"priority tag is untagged", tag(u, 0x8100, 0xa000), inLAN, Pass, 0},
+		{"untagged", u, inLAN, Pass, 0},
+		{"VID 10", tag(u, 0x8100, 10), inLAN, Drop, -1},
+		{"outer VID 0, inner 20", tag(tag(u, 0x8100, 20), 0x88a8, 0), inLAN, Pass, 1},
+		{"outer 20, inner VID 0", tag(tag(u, 0x8100, 0x2000), 0x88a8, 20), inLAN, Pass, 1},
+		{"third tag header malformed", tag(tag(tag(u, 0x8100, 0), 0x8100, 0), 0x88a8, 20), inLAN, Drop, -1},
+	})
+	// One flow: the reply comes back priority-tagged and meets the state.
+	e := newEngine(t, "pass out proto udp keep state\n", Options{})
+	if v := e.Decide(u, Meta{Dir: Out, Now: 1}); v.Action != Pass {
+		t.Fatalf("first packet %v", v)
+	}
+	if v := e.Decide(tag(udp4(server, client, 53, 1), 0x8100, 0x6000), Meta{Dir: In, Now: 2}); v.Action != Pass || !v.State {
+		t.Errorf("priority-tagged reply %v, want passed by the state", v)
+	}
+}
+
+// AH is walked the same way in IPv4 and IPv6 (RFC 4302 2.2): rules see
+// the protocol behind it, within the same bounds.
+func TestMatchAH(t *testing.T) {
+	seg := tcpSeg{sport: 1, dport: 22, flags: flagSYN, wscale: -1}.bytes()
+	v4 := func(l4 ...[]byte) []byte {
+		return ether(etIPv4, ipv4(client, server, protoAH, bytes.Join(l4, nil), ip4opt{}))
+	}
+	v6 := func(l4 []byte, exts ...ext) []byte {
+		return ether(etIPv6, ipv6("2001:db8::1", "2001:db8::2", protoTCP, l4, exts...))
+	}
+	ah6 := func(n int) ext { return ext{typ: protoAH, body: make([]byte, n-2)} }
+	runMatch(t, "pass proto tcp to any port 22\n", []matchCase{
+		{"ipv4 AH then tcp", v4(ahHeader(protoTCP, 24), seg), inLAN, Pass, 0},
+		{"ipv4 AH of 20 bytes", v4(ahHeader(protoTCP, 20), seg), inLAN, Pass, 0},
+		{"ipv4 two AH", v4(ahHeader(protoAH, 12), ahHeader(protoTCP, 16), seg), inLAN, Pass, 0},
+		{"ipv6 AH then tcp", v6(seg, ah6(24)), inLAN, Pass, 0},
+		{"ipv6 two AH", v6(seg, ah6(16), ah6(24)), inLAN, Pass, 0},
+	})
+	nine4 := [][]byte{}
+	for i := 0; i < 9; i++ {
+		nine4 = append(nine4, ahHeader(protoAH, 12))
+	}
+	nine4[8][0] = protoTCP
+	nine6 := make([]ext, 9)
+	for i := range nine6 {
+		nine6[i] = ah6(16)
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"ipv4 AH shorter than its fixed fields", v4(ahHeader(protoTCP, 8), seg)},
+		{"ipv6 AH shorter than its fixed fields", v6(seg, ah6(8))},
+		{"ipv4 AH beyond the packet", mut(v4(ahHeader(protoTCP, 24), seg), func(b []byte) { b[14+21] = 200 })},
+		{"ipv6 AH beyond the packet", mut(v6(seg, ah6(24)), func(b []byte) { b[14+41] = 200 })},
+		{"ipv6 AH not a multiple of 8 octets", v6(seg, ah6(20))},
+		{"ipv4 nine AH", v4(append(nine4, seg)...)},
+		{"ipv6 nine AH", v6(seg, nine6...)},
+		{"ipv4 AH then a cut tcp header", v4(ahHeader(protoTCP, 24), seg[:16])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, "set default pass\n", Options{})
+			if v := e.Decide(tc.frame, inLAN); v.Action != Drop || v.Reason != ReasonMalformed {
+				t.Errorf("got %v (%v), want drop (malformed)", v.Action, v.Reason)
+			}
+		})
+	}
+}
+
+// A negated address, list or table applies within the address families
+// of its entries: ! 10.0.0.0/8 is every other IPv4 address and no IPv6
+// one. A set with no entries excludes nothing, in both families.
+func TestMatchNegationFamily(t *testing.T) {
+	rules := `set self { 192.0.2.1, 2001:db8::1 }
+table <mixed> { 10.0.0.0/8, 2001:db8:bad::/48 }
+table <v6> { 2001:db8:bad::/48 }
+table <empty> { }
+pass proto udp to ! 10.0.0.0/8 port 1
+pass proto udp to ! { 10.0.0.0/8, 192.168.0.0/16 } port 2
+pass proto udp to ! <mixed> port 3
+pass proto udp to ! self port 4
+pass proto udp to ! <v6> port 5
+pass proto udp to ! <empty> port 6
+pass inet6 proto udp to ! <mixed> port 7
+pass proto udp from ! { 10.0.0.0/8, 2001:db8::/32 } port 8
+`
+	v4 := func(dst string, port uint16) []byte { return udp4(client, dst, 9, port) }
+	v6 := func(dst string, port uint16) []byte { return udp6("2001:db8::9", dst, 9, port) }
+	runMatch(t, rules, []matchCase{
+		{"single: other v4", v4("8.8.8.8", 1), inLAN, Pass, 0},
+		{"single: excluded v4", v4("10.1.1.1", 1), inLAN, Drop, -1},
+		{"single: v6 is not its family", v6("2001:db8::5", 1), inLAN, Drop, -1},
+		{"list: other v4", v4("8.8.8.8", 2), inLAN, Pass, 1},
+		{"list: excluded v4", v4("192.168.1.1", 2), inLAN, Drop, -1},
+		{"list: v6 is not its family", v6("2001:db8::5", 2), inLAN, Drop, -1},
+		{"mixed table: other v4", v4("8.8.8.8", 3), inLAN, Pass, 2},
+		{"mixed table: excluded v4", v4("10.2.3.4", 3), inLAN, Drop, -1},
+		{"mixed table: other v6", v6("2001:db9::1", 3), inLAN, Pass, 2},
+		{"mixed table: excluded v6", v6("2001:db8:bad::1", 3), inLAN, Drop, -1},
+		{"self: other v4", v4("192.0.2.2", 4), inLAN, Pass, 3},
+		{"self: v4 self", v4("192.0.2.1", 4), inLAN, Drop, -1},
+		{"self: other v6", v6("2001:db8::2", 4), inLAN, Pass, 3},
+		{"self: v6 self", v6("2001:db8::1", 4), inLAN, Drop, -1},
+		{"v6 table: v4 is not its family", v4("8.8.8.8", 5), inLAN, Drop, -1},
+		{"v6 table: other v6", v6("2001:db8::5", 5), inLAN, Pass, 4},
+		{"empty table: v4", v4("8.8.8.8", 6), inLAN, Pass, 5},
+		{"empty table: v6", v6("2001:db8::5", 6), inLAN, Pass, 5},
+		{"inet6 with mixed table: other v6", v6("2001:db9::1", 7), inLAN, Pass, 6},
+		{"inet6 with mixed table: v4", v4("8.8.8.8", 7), inLAN, Drop, -1},
+		{"from list of both: other v4", udp4("8.8.8.8", server, 8, 8), inLAN, Pass, 7},
+		{"from list of both: excluded v6", udp6("2001:db8::9", "2001:db8::5", 8, 8), inLAN, Drop, -1},
+		{"from list of both: other v6", udp6("2001:db9::9", "2001:db8::5", 8, 8), inLAN, Pass, 7},
+	})
+	// self with IPv4 addresses only: ! self says nothing about IPv6.
+	runMatch(t, "set self { 192.0.2.1 }\npass proto udp to ! self\n", []matchCase{
+		{"v4-only self: other v4", v4("192.0.2.2", 1), inLAN, Pass, 0},
+		{"v4-only self: v6", v6("2001:db8::2", 1), inLAN, Drop, -1},
+	})
+}
+
+// Rules that a family rule makes partial still load, and the ones that
+// stay possible are not refused.
+func TestNegationFamilyLoads(t *testing.T) {
+	for _, src := range []string{
+		"pass to ! { 10.0.0.0/8, 2001:db8::/32 }",
+		"table <m> { 10.0.0.0/8, 2001:db8::/32 }\npass inet from ! <m>",
+		"table <e> { }\npass from ! <e>",
+		"table <e> { }\npass from <e> to 2001:db8::1", // an empty table is a placeholder
+		"pass inet6 to ! self",                        // self depends on Options.Self
+		"pass ether type { arp, ipv4 } from 10.0.0.1",
+		"pass from ! { 0.0.0.0/0, 2001:db8::/32 }",
+		"pass proto { icmp, icmp6 } to 2001:db8::1",
+		"pass from 10.0.0.0/8 to { 192.0.2.1, 2001:db8::1 }",
+	} {
+		if msg := loadError("ok.rules", []byte(src+"\n")); msg != "" {
+			t.Errorf("%q: %s", src, msg)
+		}
 	}
 }

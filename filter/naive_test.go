@@ -11,14 +11,32 @@ import (
 )
 
 type naiveMatcher struct {
-	rs    *Ruleset
-	ports map[string]uint8
-	self  []netip.Prefix
+	rs       *Ruleset
+	ports    map[string]uint8
+	from, to [][][]netip.Prefix // per rule: the spec's own prefixes, its tables', self
 }
 
 func newNaive(rs *Ruleset, opts Options) *naiveMatcher {
 	opts = opts.withDefaults()
-	return &naiveMatcher{rs: rs, ports: opts.PortNames, self: append(append([]netip.Prefix(nil), rs.Self...), opts.Self...)}
+	n := &naiveMatcher{rs: rs, ports: opts.PortNames}
+	self := append(append([]netip.Prefix(nil), rs.Self...), opts.Self...)
+	lists := func(as *AddrSpec) [][]netip.Prefix {
+		if as == nil {
+			return nil
+		}
+		l := [][]netip.Prefix{as.Prefixes}
+		for _, t := range as.Tables {
+			l = append(l, rs.Tables[t].Prefixes)
+		}
+		if as.Self {
+			l = append(l, self)
+		}
+		return l
+	}
+	for _, r := range rs.Rules {
+		n.from, n.to = append(n.from, lists(r.From)), append(n.to, lists(r.To))
+	}
+	return n
 }
 
 func (p *pkt) netipSrc() netip.Addr { return toNetip(p.family, p.src) }
@@ -44,7 +62,7 @@ func (n *naiveMatcher) match(p *pkt) int {
 		src, dst = p.netipSrc(), p.netipDst()
 	}
 	for i, r := range n.rs.Rules {
-		if n.rule(r, p, src, dst) {
+		if n.rule(i, r, p, src, dst) {
 			return i
 		}
 	}
@@ -67,33 +85,22 @@ func (n *naiveMatcher) decide(frame []byte, m Meta) Action {
 	return n.rs.Default
 }
 
-// addrIn scans the spec's prefixes, its tables and self, stopping at the
-// first hit.
-func (n *naiveMatcher) addrIn(as *AddrSpec, a netip.Addr) bool {
-	return n.addrHit(as, a) != as.Not
-}
-
-func (n *naiveMatcher) addrHit(as *AddrSpec, a netip.Addr) bool {
-	for _, pf := range as.Prefixes {
-		if pf.Contains(a) {
-			return true
-		}
-	}
-	for _, t := range as.Tables {
-		for _, pf := range n.rs.Tables[t].Prefixes {
+// addrIn scans the spec's prefixes (its own, its tables', self) in turn,
+// stopping at the first hit. A negated spec matches only addresses of a
+// family it has entries of (any family if it has none).
+func addrIn(as *AddrSpec, lists [][]netip.Prefix, a netip.Addr) bool {
+	fam, none := false, true
+	for _, l := range lists {
+		for _, pf := range l {
 			if pf.Contains(a) {
-				return true
+				return !as.Not
+			}
+			if as.Not {
+				fam, none = fam || pf.Addr().Is4() == a.Is4(), false
 			}
 		}
 	}
-	if as.Self {
-		for _, pf := range n.self {
-			if pf.Contains(a) {
-				return true
-			}
-		}
-	}
-	return false
+	return as.Not && (fam || none)
 }
 
 func portIn(ps *PortSpec, v uint16) bool {
@@ -104,7 +111,7 @@ func portIn(ps *PortSpec, v uint16) bool {
 	return in != ps.Not
 }
 
-func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
+func (n *naiveMatcher) rule(i int, r *Rule, p *pkt, src, dst netip.Addr) bool {
 	if r.Dir != DirAny && r.Dir != p.dir {
 		return false
 	}
@@ -163,10 +170,10 @@ func (n *naiveMatcher) rule(r *Rule, p *pkt, src, dst netip.Addr) bool {
 			return false
 		}
 	}
-	if r.From != nil && !r.From.Any && !n.addrIn(r.From, src) {
+	if r.From != nil && !r.From.Any && !addrIn(r.From, n.from[i], src) {
 		return false
 	}
-	if r.To != nil && !r.To.Any && !n.addrIn(r.To, dst) {
+	if r.To != nil && !r.To.Any && !addrIn(r.To, n.to[i], dst) {
 		return false
 	}
 	if r.SrcPort != nil && (!p.hasPorts || !portIn(r.SrcPort, p.sport)) {

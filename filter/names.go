@@ -12,6 +12,7 @@ const (
 	protoICMP  = 1
 	protoTCP   = 6
 	protoUDP   = 17
+	protoAH    = 51
 	protoICMP6 = 58
 )
 
@@ -35,7 +36,7 @@ var icmp6TypeNames = map[string]uint8{
 
 var etherTypeNames = map[string]uint16{
 	"ipv4": 0x0800, "arp": 0x0806, "ipv6": 0x86dd, "lldp": 0x88cc,
-	"vlan": 0x8100, "qinq": 0x88a8,
+	"vlan": tpid8021Q, "qinq": tpid8021AD,
 }
 
 // TCP flag bits in header order (RFC 9293 3.1, with ECE/CWR from RFC 3168).

@@ -26,10 +26,10 @@ const (
 	etIPv6 = 0x86dd
 	etARP  = 0x0806
 
-	maxVLANTags  = 2 // 802.1Q plus one outer QinQ tag
-	maxIPv6Ext   = 8 // extension headers walked before giving up
-	noWindScale  = 0xff
-	maxWindScale = 14 // RFC 7323 2.3
+	maxVLANTags   = 2 // 802.1Q plus one outer QinQ tag
+	maxExtHeaders = 8 // IPv6 extension headers, or IPv4 AH headers, walked before giving up
+	noWindScale   = 0xff
+	maxWindScale  = 14 // RFC 7323 2.3
 )
 
 // pkt is what the matcher and conntrack see of a frame. It has no slices
@@ -39,7 +39,7 @@ type pkt struct {
 	dir  Dir
 
 	dstMAC, srcMAC [6]byte
-	ntags          uint8
+	ntags          uint8 // tags with a VLAN id (priority-only tags not counted)
 	vlan           [maxVLANTags]uint16
 	etype          uint16 // after the tags; 0 for 802.3 length frames
 
@@ -48,6 +48,11 @@ type pkt struct {
 	src, dst addr
 	frag     fragKind
 	fragID   uint32
+	// fragProto is the protocol field all fragments carry (IPv4 header,
+	// IPv6 fragment header); proto is what follows AH, in the first only.
+	fragProto uint8
+	fragOff   uint16 // byte offset of a later fragment
+	hdrEnd    uint16 // a first fragment: where the headers judged end, from fragOff 0
 
 	hasPorts     bool // TCP, UDP or SCTP: sport/dport valid
 	sport, dport uint16
@@ -71,22 +76,38 @@ func be16(b []byte, off int) uint16 { return binary.BigEndian.Uint16(b[off:]) }
 func be32(b []byte, off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
 func be64(b []byte, off int) uint64 { return binary.BigEndian.Uint64(b[off:]) }
 
+// Tag protocol identifiers the decoder strips (IEEE 802.1Q).
+const (
+	tpid8021Q  = 0x8100 // C-tag
+	tpid8021AD = 0x88a8 // S-tag (802.1ad, QinQ)
+	tpidQinQ   = 0x9100 // the pre-802.1ad QinQ S-tag some switches still send
+	// ethHeader is destination, source and type: the shortest frame decoded.
+	ethHeader = 14
+)
+
+// isVLANTag reports the tag protocol identifiers the decoder strips.
+func isVLANTag(et uint16) bool { return et == tpid8021Q || et == tpid8021AD || et == tpidQinQ }
+
 // decode fills p from frame. It returns false if the frame is malformed:
 // truncated, inconsistent lengths, too many tags or extension headers.
 func decode(frame []byte, p *pkt) bool {
-	if len(frame) < 14 {
+	if len(frame) < ethHeader {
 		return false
 	}
 	copy(p.dstMAC[:], frame[0:6])
 	copy(p.srcMAC[:], frame[6:12])
 	off := 12
 	et := be16(frame, off)
-	for et == 0x8100 || et == 0x88a8 || et == 0x9100 {
-		if p.ntags == maxVLANTags || len(frame) < off+6 {
+	for tags := 0; isVLANTag(et); tags++ {
+		if tags == maxVLANTags || len(frame) < off+6 {
 			return false
 		}
-		p.vlan[p.ntags] = be16(frame, off+2) & 0x0fff
-		p.ntags++
+		// VID 0 carries a priority only (802.1Q null VLAN ID): such a
+		// frame belongs to the untagged segment, as a bridge sees it.
+		if vid := be16(frame, off+2) & 0x0fff; vid != 0 {
+			p.vlan[p.ntags] = vid
+			p.ntags++
+		}
 		off += 4
 		et = be16(frame, off)
 	}
@@ -125,6 +146,7 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 	p.dst = addr{lo: uint64(be32(b, 16))}
 	p.l3end = off + total
 	p.l4off = off + ihl
+	p.fragProto = p.proto
 	ff := be16(b, 6)
 	fragOff := int(ff&0x1fff) * 8
 	more := ff&0x2000 != 0
@@ -135,6 +157,7 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		p.fragID = uint32(be16(b, 4))
 		if fragOff != 0 {
 			p.frag = fragLater
+			p.fragOff = uint16(fragOff)
 			// A later fragment that overlaps the TCP header could rewrite
 			// the flags or ports the first fragment was judged on
 			// (RFC 1858 3.2).
@@ -145,7 +168,33 @@ func decodeIPv4(frame []byte, off int, p *pkt) bool {
 		}
 		p.frag = fragFirst
 	}
-	return decodeL4(b[ihl:], p)
+	pos := ihl
+	for n := 0; p.proto == protoAH; n++ {
+		next, end, ok := skipAH(b, pos, 4)
+		if !ok || n == maxExtHeaders {
+			return false
+		}
+		p.proto, pos = next, end
+	}
+	p.l4off = off + pos
+	hl, ok := decodeL4(b[pos:], p)
+	p.hdrEnd = uint16(pos - ihl + hl)
+	return ok
+}
+
+// skipAH returns the protocol after the AH header at b[pos:] and where
+// it ends. RFC 4302 2.2: the length counts 4-octet units minus 2, the 12
+// octets of fixed fields come first, and in IPv6 the header is a multiple
+// of 8 octets.
+func skipAH(b []byte, pos int, family uint8) (next uint8, end int, ok bool) {
+	if len(b) < pos+12 {
+		return 0, 0, false
+	}
+	end = pos + (int(b[pos+1])+2)*4
+	if end-pos < 12 || family == 6 && (end-pos)%8 != 0 || end > len(b) {
+		return 0, 0, false
+	}
+	return b[pos], end, true
 }
 
 // checkIPv4Options walks the options (RFC 791 3.1): every length must stay
@@ -196,9 +245,10 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 	p.l3end = off + len(b)
 	nh := b[6]
 	pos := 40
+	fragStart := 40 // where the fragmentable part begins
 	sawFrag := false
 	for n := 0; ; n++ {
-		if n > maxIPv6Ext {
+		if n > maxExtHeaders {
 			return false
 		}
 		switch {
@@ -221,16 +271,12 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 			}
 			nh = next
 			continue
-		case nh == 51: // AH: length in 4-octet units - 2 (RFC 4302 2.2)
-			if len(b) < pos+8 {
+		case nh == protoAH:
+			next, end, ok := skipAH(b, pos, 6)
+			if !ok {
 				return false
 			}
-			next := b[pos]
-			pos += (int(b[pos+1]) + 2) * 4
-			if pos > len(b) {
-				return false
-			}
-			nh = next
+			nh, pos = next, end
 			continue
 		case nh == 44: // fragment header (RFC 8200 4.5)
 			if sawFrag || len(b) < pos+8 {
@@ -246,9 +292,10 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 			if fo>>3 == 0 && !more {
 				continue // atomic fragment: a whole packet (RFC 6946)
 			}
-			p.fragID = id
+			p.fragID, p.fragProto, fragStart = id, nh, pos
 			if fo>>3 != 0 {
 				p.frag = fragLater
+				p.fragOff = fo &^ 7
 				p.proto = nh
 				p.l4off = off + pos
 				return true
@@ -263,20 +310,23 @@ func decodeIPv6(frame []byte, off int, p *pkt) bool {
 	if nh == 59 { // no next header
 		return true
 	}
-	return decodeL4(b[pos:], p)
+	hl, ok := decodeL4(b[pos:], p)
+	p.hdrEnd = uint16(pos - fragStart + hl)
+	return ok
 }
 
-// decodeL4 reads the transport header. A first fragment must hold the
-// whole header, else the rules could not judge it (RFC 7112 for IPv6).
-func decodeL4(b []byte, p *pkt) bool {
+// decodeL4 reads the transport header and returns its length (0 for
+// protocols without one here). A first fragment must hold the whole
+// header, else the rules could not judge it (RFC 7112 for IPv6).
+func decodeL4(b []byte, p *pkt) (int, bool) {
 	switch p.proto {
 	case protoTCP:
 		if len(b) < 20 {
-			return false
+			return 0, false
 		}
 		doff := int(b[12]>>4) * 4
 		if doff < 20 || doff > len(b) {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
@@ -288,36 +338,40 @@ func decodeL4(b []byte, p *pkt) bool {
 		if p.tcpFlags&flagSYN != 0 {
 			p.wscale = tcpWindowScale(b[20:doff])
 		}
+		return doff, true
 	case protoUDP:
 		if len(b) < 8 {
-			return false
+			return 0, false
 		}
 		ulen := int(be16(b, 4))
 		if ulen < 8 || (p.frag == fragNone && ulen > len(b)) {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
+		return 8, true
 	case 132: // SCTP common header (RFC 9260 3.1)
 		if len(b) < 12 {
-			return false
+			return 0, false
 		}
 		p.hasPorts = true
 		p.sport, p.dport = be16(b, 0), be16(b, 2)
+		return 12, true
 	case protoICMP, protoICMP6:
 		if (p.proto == protoICMP) != (p.family == 4) {
-			return true // ICMP in IPv6 or ICMPv6 in IPv4: just a protocol number
+			return 0, true // ICMP in IPv6 or ICMPv6 in IPv4: just a protocol number
 		}
 		if len(b) < 8 {
-			return false
+			return 0, false
 		}
 		p.hasICMP = true
 		p.icmpType, p.icmpCode = b[0], b[1]
 		if isEcho(p.family, p.icmpType) {
 			p.icmpID = be16(b, 4)
 		}
+		return 8, true
 	}
-	return true
+	return 0, true
 }
 
 // tcpWindowScale walks TCP options for the window scale (RFC 7323 2.2).

@@ -29,6 +29,9 @@ func Parse(name string, src []byte) (*Ruleset, error) {
 	if len(p.errs) == 0 {
 		p.checkTables()
 	}
+	if len(p.errs) == 0 {
+		p.checkFamilies()
+	}
 	if len(p.errs) > 0 {
 		return nil, p.errs
 	}
@@ -372,7 +375,8 @@ func (p *parser) rule() *Error {
 			return err
 		}
 	}
-	if err := p.checkRule(r, seen); err != nil {
+	r.clauses = seen
+	if err := p.checkRule(r); err != nil {
 		return err
 	}
 	p.rs.Rules = append(p.rs.Rules, r)

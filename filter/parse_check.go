@@ -3,20 +3,16 @@
 
 package filter
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+)
 
 // checkRule rejects combinations that can never match or make no sense, so
 // an admin learns about them at load time rather than from a silent rule.
-func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
-	at := func(key string) Pos {
-		if pos, ok := seen[key]; ok {
-			return pos
-		}
-		if key == "proto" && !r.ICMPPos.IsZero() {
-			return r.ICMPPos
-		}
-		return r.Pos
-	}
+func (p *parser) checkRule(r *Rule) *Error {
+	at := r.at
 	only := func(allowed ...uint8) bool {
 		if len(r.Protos) == 0 {
 			return false
@@ -86,11 +82,7 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 				if r.Family == 6 {
 					fam = "inet6"
 				}
-				shown := pfx.String()
-				if pfx.IsSingleIP() {
-					shown = pfx.Addr().String()
-				}
-				return errorf(as.Pos, "address %s does not belong to this %s rule", shown, fam)
+				return errorf(as.Pos, "address %s does not belong to this %s rule", showPrefix(pfx), fam)
 			}
 		}
 	}
@@ -106,6 +98,17 @@ func (p *parser) checkRule(r *Rule, seen map[string]Pos) *Error {
 		return errorf(at("mgmt"), "mgmt marks the states a rule creates, so it needs keep state")
 	}
 	return nil
+}
+
+// at is where the rule's clause key starts (the rule, if it has none).
+func (r *Rule) at(key string) Pos {
+	if pos, ok := r.clauses[key]; ok {
+		return pos
+	}
+	if key == "proto" && !r.ICMPPos.IsZero() {
+		return r.ICMPPos
+	}
+	return r.Pos
 }
 
 func etName(et uint16) string {
@@ -131,4 +134,150 @@ func (p *parser) checkTables() {
 			}
 		}
 	}
+}
+
+// famSet is a set of address families.
+type famSet uint8
+
+const (
+	fam4    famSet = 1
+	fam6    famSet = 2
+	famBoth        = fam4 | fam6
+)
+
+func (f famSet) String() string {
+	switch f {
+	case fam4:
+		return "IPv4"
+	case fam6:
+		return "IPv6"
+	}
+	return "IPv4 and IPv6"
+}
+
+// famClause is one clause of a rule and the address families it can match.
+type famClause struct {
+	pos  Pos
+	what string
+	fams famSet
+}
+
+// checkFamilies refuses rules whose clauses have no address family in
+// common (pf: "rule expands to no valid combination"), such as from an
+// IPv6 address to an IPv4 one. It runs once the tables are known. self
+// fixes no family here: Options.Self may add addresses of either.
+func (p *parser) checkFamilies() {
+	for _, r := range p.rs.Rules {
+		if len(p.errs) >= maxErrors {
+			return
+		}
+		if err := p.ruleFamilies(r); err != nil {
+			p.errs = append(p.errs, err)
+		}
+	}
+}
+
+func (p *parser) ruleFamilies(r *Rule) *Error {
+	var cs []famClause
+	add := func(pos Pos, what string, f famSet) {
+		if f != famBoth {
+			cs = append(cs, famClause{pos, what, f})
+		}
+	}
+	switch r.Family {
+	case 4:
+		add(r.at("address family"), "inet", fam4)
+	case 6:
+		add(r.at("address family"), "inet6", fam6)
+	}
+	var et famSet
+	for _, v := range r.EthType {
+		et |= etherFam(v)
+	}
+	if et != 0 { // else not an IP rule, or refused by checkRule
+		add(r.at("ether type"), "ether type "+map[famSet]string{fam4: "ipv4", fam6: "ipv6"}[et], et)
+	}
+	if _, explicit := r.clauses["proto"]; explicit {
+		var pf famSet
+		for _, v := range r.Protos {
+			pf |= protoFam(v)
+		}
+		add(r.at("proto"), "proto "+map[famSet]string{fam4: "icmp", fam6: "icmp6"}[pf], pf)
+	}
+	if r.ICMPType >= 0 {
+		if r.ICMPv6 {
+			add(r.ICMPPos, "icmp6-type", fam6)
+		} else {
+			add(r.ICMPPos, "icmp-type", fam4)
+		}
+	}
+	for i, as := range []*AddrSpec{r.From, r.To} {
+		what := []string{"from ", "to "}[i]
+		f, own, ok := p.specFamilies(as)
+		if ok && f == 0 {
+			return errorf(as.Pos, "%s%s excludes every %s address, so this rule can never match", what, as, own)
+		}
+		if ok {
+			add(as.Pos, what+as.String(), f)
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i].pos, cs[j].pos
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	have := famBoth
+	for i, c := range cs {
+		if have&c.fams != 0 {
+			have &= c.fams
+			continue
+		}
+		for _, k := range cs[:i] {
+			if k.fams&c.fams == 0 {
+				return errorf(c.pos, "%s matches only %s but %s only %s, so this rule can never match", c.what, c.fams, k.what, k.fams)
+			}
+		}
+	}
+	return nil
+}
+
+func etherFam(et uint16) famSet {
+	switch et {
+	case etIPv4:
+		return fam4
+	case etIPv6:
+		return fam6
+	}
+	return 0
+}
+
+func protoFam(v uint8) famSet {
+	switch v {
+	case protoICMP:
+		return fam4
+	case protoICMP6:
+		return fam6
+	}
+	return famBoth
+}
+
+// specFamilies returns the families an address spec can match (as the
+// compiler builds it, negation included) and those of its entries; ok is
+// false if the spec fixes no family: any, self, or a placeholder (an
+// empty table), which matches nothing as it reads.
+func (p *parser) specFamilies(as *AddrSpec) (f, own famSet, ok bool) {
+	if as == nil || as.Any || as.Self {
+		return 0, 0, false
+	}
+	pfx := append([]netip.Prefix(nil), as.Prefixes...)
+	for _, t := range as.Tables {
+		pfx = append(pfx, p.rs.Tables[t].Prefixes...)
+	}
+	s := newAddrSet(pfx)
+	own = s.families()
+	if as.Not {
+		s = s.complementWithin()
+	} else if own == 0 {
+		return 0, 0, false
+	}
+	return s.families(), own, true
 }

@@ -137,8 +137,8 @@ func TestParseRules(t *testing.T) {
 		}},
 		{"family", "pass inet6", func(r *Rule) bool { return r.Family == 6 }},
 		{"proto list", "pass proto { tcp, udp, 47 }", func(r *Rule) bool { return reflect.DeepEqual(r.Protos, []uint8{6, 17, 47}) }},
-		{"from cidr to host", "pass from 10.0.0.0/8 to 2001:db8::1", func(r *Rule) bool {
-			return reflect.DeepEqual(r.From.Prefixes, mustPrefixes("10.0.0.0/8")) && reflect.DeepEqual(r.To.Prefixes, mustPrefixes("2001:db8::1/128"))
+		{"from cidr to hosts", "pass from 10.0.0.0/8 to { 192.0.2.1, 2001:db8::1 }", func(r *Rule) bool {
+			return reflect.DeepEqual(r.From.Prefixes, mustPrefixes("10.0.0.0/8")) && reflect.DeepEqual(r.To.Prefixes, mustPrefixes("192.0.2.1/32", "2001:db8::1/128"))
 		}},
 		{"negated list with table and self", "table <t> { 1.2.3.4 }\npass to ! { <t>, self, 10.0.0.0/8 }", func(r *Rule) bool {
 			return r.To.Not && r.To.Self && reflect.DeepEqual(r.To.Tables, []string{"t"}) && len(r.To.Prefixes) == 1
@@ -206,5 +206,30 @@ func TestParseCRLFAndErrorCap(t *testing.T) {
 	list, ok := err.(ErrorList)
 	if !ok || len(list) != maxErrors || list[maxErrors-1].Pos.Line != maxErrors {
 		t.Fatalf("got %d errors (%v), want the first %d", len(list), err, maxErrors)
+	}
+}
+
+// Numbers are decimal or 0x hex everywhere (ports, VLAN ids, ICMP types
+// and codes, protocols, limits); a lone 0 is zero, not an octal prefix.
+func TestParseNumbers(t *testing.T) {
+	rs, err := Parse("n", []byte("pass proto tcp from any port 0 to any port { 0x50, 8080 } vlan 0x10.100\n"+
+		"pass proto 0x11\npass proto icmp icmp-type 0x8 code 0 limit 0x10/s burst 20\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs.Rules[0]
+	if r.SrcPort.Ranges[0] != (PortRange{0, 0}) || r.DstPort.Ranges[0] != (PortRange{80, 80}) || r.DstPort.Ranges[1] != (PortRange{8080, 8080}) ||
+		r.VLANs[0] != (VLANSpec{Outer: 16, Inner: 100}) {
+		t.Errorf("rule 1: %+v %+v %+v", r.SrcPort, r.DstPort, r.VLANs)
+	}
+	if p := rs.Rules[1].Protos; len(p) != 1 || p[0] != 17 {
+		t.Errorf("proto 0x11: %v", p)
+	}
+	if r := rs.Rules[2]; r.ICMPType != 8 || r.ICMPCode != 0 || r.Limit.Rate != 16 || r.Limit.Burst != 20 {
+		t.Errorf("rule 3: type %d code %d limit %+v", r.ICMPType, r.ICMPCode, r.Limit)
+	}
+	_, err = Parse("n", []byte("pass proto tcp to any port 99999999999999999999999\n"))
+	if err == nil || err.Error() != "n:1:28: port 99999999999999999999999 out of range (0-65535)" {
+		t.Errorf("huge port: %v", err)
 	}
 }

@@ -4,6 +4,7 @@
 package filter
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -47,10 +48,25 @@ func (p *parser) list(what string, item func(t token) *Error) *Error {
 	}
 }
 
+// parseNum reads a decimal number, or a hex one after 0x. Rule files are
+// read as decimal by people, so a leading 0 (octal to strconv) and Go-only
+// forms (1_000, 0b, 0o) are refused rather than given a surprising value.
 func parseNum(t token, max uint64, what string) (uint64, *Error) {
-	v, err := strconv.ParseUint(t.text, 0, 64)
+	s, base := t.text, 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s, base = s[2:], 16
+	} else if len(s) > 1 && s[0] == '0' {
+		if d := strings.TrimLeft(s, "0"); d != "" && strings.Trim(d, "0123456789") == "" {
+			return 0, errorf(t.pos, "bad %s %q: numbers are decimal without a leading 0 (write %s), or hex after 0x", what, t.text, d)
+		}
+		return 0, errorf(t.pos, "bad %s %q: numbers are decimal, or hex after 0x", what, t.text)
+	}
+	v, err := strconv.ParseUint(s, base, 64)
+	if err != nil && errors.Is(err, strconv.ErrRange) {
+		return 0, errorf(t.pos, "%s %s out of range (0-%d)", what, t.text, max)
+	}
 	if err != nil {
-		return 0, errorf(t.pos, "bad %s %q: not a number", what, t.text)
+		return 0, errorf(t.pos, "bad %s %q: not a number (numbers are decimal, or hex after 0x)", what, t.text)
 	}
 	if v > max {
 		return 0, errorf(t.pos, "%s %s out of range (0-%d)", what, t.text, max)
@@ -59,7 +75,7 @@ func parseNum(t token, max uint64, what string) (uint64, *Error) {
 }
 
 func (p *parser) vlans(r *Rule) *Error {
-	return p.list("a VLAN id (0-4094), outer.inner, or none", func(t token) *Error {
+	return p.list("a VLAN id (1-4094), outer.inner, or none", func(t token) *Error {
 		if t.text == "none" {
 			r.VLANs = append(r.VLANs, VLANSpec{Untagged: true, Outer: -1, Inner: -1})
 			return nil
@@ -73,9 +89,15 @@ func (p *parser) vlans(r *Rule) *Error {
 			if s == "*" {
 				continue
 			}
-			n, err := parseNum(token{text: s, pos: t.pos}, 4094, "VLAN id")
+			n, err := parseNum(token{text: s, pos: t.pos}, 0xffff, "VLAN id")
 			if err != nil {
 				return err
+			}
+			if n == 0 {
+				return errorf(t.pos, "VLAN id 0 marks priority-tagged frames, which count as untagged; write vlan none")
+			}
+			if n > 4094 {
+				return errorf(t.pos, "VLAN id %s out of range (1-4094)", s)
 			}
 			if i == 0 {
 				v.Outer = int(n)
@@ -99,18 +121,22 @@ func (p *parser) ether(r *Rule, once func(token, string) *Error) *Error {
 			return err
 		}
 		return p.list("an EtherType (ipv4, ipv6, arp, or a number like 0x88cc)", func(t token) *Error {
-			if v, ok := etherTypeNames[t.text]; ok {
-				r.EthType = append(r.EthType, v)
-				return nil
+			v, named := etherTypeNames[t.text]
+			if !named {
+				n, err := parseNum(t, 0xffff, "EtherType")
+				if err != nil {
+					return err
+				}
+				if n < 0x600 {
+					return errorf(t.pos, "EtherType %s is below 0x0600, so it is a length, not a type", t.text)
+				}
+				v = uint16(n)
 			}
-			v, err := parseNum(t, 0xffff, "EtherType")
-			if err != nil {
-				return err
+			if isVLANTag(v) {
+				// The decoder strips tags, so the rule could never match.
+				return errorf(t.pos, "ether type %s is a VLAN tag, and ether type is the type after the tags; match tags with vlan (vlan 10, or vlan * for any tagged frame)", t.text)
 			}
-			if v < 0x600 {
-				return errorf(t.pos, "EtherType %s is below 0x0600, so it is a length, not a type", t.text)
-			}
-			r.EthType = append(r.EthType, uint16(v))
+			r.EthType = append(r.EthType, v)
 			return nil
 		})
 	case "src", "dst":
@@ -152,10 +178,17 @@ func parseMAC(s string, m *[6]byte) bool {
 }
 
 func (p *parser) protos(r *Rule) *Error {
+	add := func(t token, v uint8) *Error {
+		if v == protoAH {
+			// The decoder walks AH, so p.proto is never 51.
+			return errorf(t.pos, "proto %s never matches: AH headers are skipped and rules see the protocol behind them (proto tcp matches TCP in AH)", t.text)
+		}
+		r.Protos = append(r.Protos, v)
+		return nil
+	}
 	return p.list("a protocol (tcp, udp, icmp, icmp6, or a number)", func(t token) *Error {
 		if v, ok := protoNames[t.text]; ok {
-			r.Protos = append(r.Protos, v)
-			return nil
+			return add(t, v)
 		}
 		if t.text == "" || t.text[0] < '0' || t.text[0] > '9' {
 			return errorf(t.pos, "unknown protocol %q; expected tcp, udp, icmp, icmp6, or a number 0-255", t.text)
@@ -164,8 +197,7 @@ func (p *parser) protos(r *Rule) *Error {
 		if err != nil {
 			return err
 		}
-		r.Protos = append(r.Protos, uint8(v))
-		return nil
+		return add(t, uint8(v))
 	})
 }
 

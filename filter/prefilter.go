@@ -181,8 +181,8 @@ func buildPrefilter(rules []crule) prefilter {
 			}
 		}
 		dports = append(dports, dr)
-		srcs = append(srcs, addrDim(c.src, c.srcNot, c.family))
-		dsts = append(dsts, addrDim(c.dst, c.dstNot, c.family))
+		srcs = append(srcs, addrDim(c.src, c.family))
+		dsts = append(dsts, addrDim(c.dst, c.family))
 	}
 	pf.dport = buildIntervals(words, dports)
 	pf.src4 = buildIntervals(words, srcs)
@@ -201,11 +201,11 @@ func buildPrefilter(rules []crule) prefilter {
 // addrDim is a rule's constraint on an IPv4 address dimension. Sets with
 // many ranges are left to the rule's own check (binary search) rather than
 // splitting the dimension into thousands of intervals.
-func addrDim(s *addrSet, not bool, family uint8) dimRule {
+func addrDim(s *addrSet, family uint8) dimRule {
 	if s == nil || len(s.v4) > 256 || family == 6 {
 		return dimRule{wild: true}
 	}
-	return dimRule{not: not, ranges: s.v4}
+	return dimRule{ranges: s.v4}
 }
 
 func boolInt(b bool) int {

@@ -5,6 +5,7 @@
 package filter
 
 import (
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +169,50 @@ func TestInstallCompiledProgramOnce(t *testing.T) {
 	}
 	if err := NewEngine(Options{}).Install(p); err != ErrInstalled {
 		t.Errorf("second install: %v", err)
+	}
+}
+
+// SetSelf moves "to self" to a new address (a DHCP lease) and the next
+// Reload keeps it.
+func TestSetSelf(t *testing.T) {
+	old, lease := netip.MustParsePrefix(server+"/32"), netip.MustParsePrefix("203.0.113.50/32")
+	src := "pass proto udp to self\n"
+	e := newEngine(t, src, Options{Self: []netip.Prefix{old}})
+	toOld, toLease := udp4(client, server, 1, 2), udp4(client, "203.0.113.50", 1, 2)
+	if e.Decide(toOld, inLAN).Action != Pass || e.Decide(toLease, inLAN).Action != Drop {
+		t.Fatal("rules before SetSelf")
+	}
+	if err := e.SetSelf([]netip.Prefix{lease}); err != nil {
+		t.Fatal(err)
+	}
+	if e.Decide(toOld, inLAN).Action != Drop || e.Decide(toLease, inLAN).Action != Pass {
+		t.Fatal("SetSelf did not move self")
+	}
+	if err := e.Reload([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	if e.Decide(toOld, inLAN).Action != Drop || e.Decide(toLease, inLAN).Action != Pass {
+		t.Fatal("Reload after SetSelf lost the new self")
+	}
+	if s := e.Snapshot(); s.Reloads != 3 || s.ReloadErrors != 0 {
+		t.Errorf("reloads %d errors %d, want 3 and 0", s.Reloads, s.ReloadErrors)
+	}
+	// A program compiled before a SetSelf (the API's revert copy) is
+	// installed with the self in force, not the one it was compiled with.
+	early, err := e.Compile("test.rules", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetSelf([]netip.Prefix{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Install(early); err != nil {
+		t.Fatal(err)
+	}
+	if e.Decide(toOld, inLAN).Action != Pass || e.Decide(toLease, inLAN).Action != Drop {
+		t.Fatal("a program compiled before SetSelf brought the old self back")
+	}
+	if err := e.Install(early); err != ErrInstalled {
+		t.Errorf("second Install of the same program: %v, want ErrInstalled", err)
 	}
 }

@@ -3,34 +3,76 @@
 
 package filter
 
+import "encoding/json"
+
 // RuleCounters are one rule's counts since its program was installed.
 type RuleCounters struct {
-	Line    int    // line of the rule in its file
-	Text    string // the rule as written
-	Label   string // its label "...", if any
-	Packets uint64 // frames the rule decided (states and fragments included)
-	Bytes   uint64 // their Ethernet bytes
+	Line    int    `json:"line"`            // line of the rule in its file
+	Text    string `json:"text"`            // the rule as written
+	Label   string `json:"label,omitempty"` // its label "...", if any
+	Packets uint64 `json:"packets"`         // frames the rule decided (states and fragments included)
+	Bytes   uint64 `json:"bytes"`           // their Ethernet bytes
+}
+
+// VerdictCounts are frames by verdict, indexed by Action.
+type VerdictCounts [3]uint64
+
+// ReasonCounts are dropped frames by Reason (ReasonNone is never counted).
+type ReasonCounts [NumReasons]uint64
+
+// MarshalJSON writes the counts as an object keyed by action name.
+func (v VerdictCounts) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]uint64{Drop.String(): v[Drop], Pass.String(): v[Pass], Reject.String(): v[Reject]})
+}
+
+// MarshalJSON writes the counts as an object keyed by reason name.
+func (r ReasonCounts) MarshalJSON() ([]byte, error) {
+	m := make(map[string]uint64, NumReasons-1)
+	for i := ReasonNone + 1; i < NumReasons; i++ {
+		m[i.String()] = r[i]
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (v *VerdictCounts) UnmarshalJSON(b []byte) error {
+	var m map[string]uint64
+	err := json.Unmarshal(b, &m)
+	v[Drop], v[Pass], v[Reject] = m[Drop.String()], m[Pass.String()], m[Reject.String()]
+	return err
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; unknown names are ignored.
+func (r *ReasonCounts) UnmarshalJSON(b []byte) error {
+	var m map[string]uint64
+	err := json.Unmarshal(b, &m)
+	for i := ReasonNone + 1; i < NumReasons; i++ {
+		r[i] = m[i.String()]
+	}
+	return err
 }
 
 // Snapshot is a copy of the engine's counters.
 type Snapshot struct {
-	Generation uint32 // increments with every installed program
-	Rules      []RuleCounters
+	Generation uint32         `json:"generation"` // increments with every installed program
+	Rules      []RuleCounters `json:"rules"`
 
-	Verdicts [3]uint64 // indexed by Action: Drop, Pass, Reject
-	Reasons  [NumReasons]uint64
+	Verdicts VerdictCounts `json:"verdicts"`
+	Reasons  ReasonCounts  `json:"drop_reasons"`
 
-	States, MgmtStates int // live entries (expired ones until reclaimed)
-	StateLimit         int
-	MgmtReserve        int
-	StatesCreated      uint64
-	StatesPurged       uint64 // removed by a reload's re-check
-	Related            uint64 // ICMP errors passed for a state
+	States        int    `json:"states"` // live entries (expired ones until reclaimed)
+	MgmtStates    int    `json:"mgmt_states"`
+	StateLimit    int    `json:"state_limit"`
+	MgmtReserve   int    `json:"mgmt_reserve"`
+	StatesCreated uint64 `json:"states_created"`
+	StatesPurged  uint64 `json:"states_purged"` // removed by a reload's re-check
+	Related       uint64 `json:"related"`       // ICMP errors passed for a state
 
-	Replies        uint64 // reject replies asked for
-	RepliesLimited uint64 // rejects left unanswered by the reply rate limit
+	Replies        uint64 `json:"replies"`         // reject replies asked for
+	RepliesLimited uint64 `json:"replies_limited"` // rejects left unanswered by the reply rate limit
 
-	Reloads, ReloadErrors uint64
+	Reloads      uint64 `json:"reloads"`
+	ReloadErrors uint64 `json:"reload_errors"`
 }
 
 // Snapshot returns the counters. It allocates (the rules slice); use

@@ -23,6 +23,14 @@ func (e *Engine) stateful(pr *Program, p *pkt, frame []byte, now int64) (v Verdi
 		return v, false
 	}
 	en := &e.ct.e[i]
+	// A state belongs to the port and direction its flow was opened on:
+	// the originator's packets keep coming that way and the responder's
+	// another (on another port, or the other direction of the same one),
+	// so a host on the far side that copies the originator's addresses (or
+	// a near-side host the responder's) cannot ride it.
+	if originSide := p.port == en.origin.port && p.dir == en.origin.dir; originSide != (dir == 0) {
+		return v, false
+	}
 	if en.gen != pr.gen && !e.recheck(pr, i) {
 		return v, false
 	}

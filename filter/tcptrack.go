@@ -133,8 +133,10 @@ func (t *tcpState) update(p *pkt, dir int) bool {
 		return false
 	}
 	if fl&flagACK != 0 {
-		// An ACK may not acknowledge data never sent, nor lag absurdly.
-		if !seqLEQ(p.ack, dst.end) || !seqLEQ(dst.end-maxAckWindow-dst.maxWin, p.ack) {
+		// An ACK may not acknowledge data never sent, nor lag absurdly:
+		// dst's data in flight is bounded by the window src (its
+		// receiver) advertised, not by dst's own window.
+		if !seqLEQ(p.ack, dst.end) || !seqLEQ(dst.end-maxAckWindow-src.maxWin, p.ack) {
 			return false
 		}
 	}

@@ -18,13 +18,16 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
 	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/rxring"
 )
 
 var (
@@ -39,6 +42,7 @@ type appliance struct {
 	run     *Run
 	peer    *peer.Peer
 	monitor string
+	token   string // the API token: from the console, or set by the test
 	err     error
 }
 
@@ -60,59 +64,107 @@ func freeUDPPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// TestMain stops the shared appliance boot after the last test.
+// Boots that serve a group of tests after this file's (the bridge's):
+// one at a time, since a booted firmware keeps part of a host core busy
+// even when idle. Starting one stops the previous; TestMain stops the
+// last. This file's boot stays up for the whole run (the watchdog test
+// checks it last).
+var stopShared func()
+
+func exclusiveBoot(stop func()) {
+	if stopShared != nil {
+		stopShared()
+	}
+	stopShared = stop
+}
+
+// TestMain stops the shared appliance boots after the last test.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if app.peer != nil {
-		app.peer.Close()
+	if stopShared != nil {
+		stopShared()
 	}
-	if app.run != nil {
-		app.run.Stop()
-	}
+	app.stop()
 	os.Exit(code)
 }
 
-// bootAppliance boots the firmware once, wired to a peer.
+// bootAppliance boots the firmware once, wired to a peer, for every test
+// that does not need a boot of its own.
 func bootAppliance(t *testing.T) *appliance {
 	t.Helper()
 	appOnce.Do(func() {
-		ports, err := freeUDPPorts(2)
-		if err != nil {
-			app.err = err
-			return
-		}
 		// Not t.TempDir: the boot outlives the test that starts it.
 		dir, err := os.MkdirTemp("", "fosbury-hwtest")
 		if err != nil {
 			app.err = err
 			return
 		}
-		app.monitor = filepath.Join(dir, "monitor.sock")
-		app.run, err = Boot(need(t, firmware, "firmware"), 20*time.Minute,
-			"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
-			"-net", "nic,netdev=lan",
-			"-monitor", "unix:"+app.monitor+",server=on,wait=off")
-		if err != nil {
-			app.err = err
-			return
-		}
-		if _, wall, err := app.run.WaitLine("fosbury: ready"); err != nil {
-			app.err = fmt.Errorf("%v\nconsole:\n%s", err, app.run.Output())
-			return
-		} else {
-			t.Logf("appliance ready after %v wall time", wall)
-		}
-		app.peer, app.err = peer.New(peer.Options{
-			Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
-			MAC:     peerMAC,
-			Addrs:   []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")},
-			Capture: 8192,
-		})
+		app = startAppliance(t, dir, 20*time.Minute)
 	})
 	if app.err != nil {
 		t.Fatal(app.err)
 	}
 	return &app
+}
+
+// tokenLine is the console's line with a newly made API token.
+var tokenLine = regexp.MustCompile(`auth: API token ([A-Za-z0-9_-]{43}) `)
+
+// consoleToken is the API token the console printed ("": none).
+func consoleToken(r *Run) string {
+	if m := tokenLine.FindStringSubmatch(r.Output()); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// startAppliance boots the firmware with extra QEMU arguments (a card),
+// its lan port wired to a new peer and its monitor a socket in dir; the
+// result's err says what failed. The API token is the one the console
+// printed, if it printed one.
+func startAppliance(t *testing.T, dir string, timeout time.Duration, extra ...string) (a appliance) {
+	ports, err := freeUDPPorts(2)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	a.monitor = filepath.Join(dir, "monitor.sock")
+	os.Remove(a.monitor)
+	a.run, err = Boot(need(t, firmware, "firmware"), timeout, append([]string{
+		"-netdev", fmt.Sprintf("socket,id=lan,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", ports[0], ports[1]),
+		"-net", "nic,netdev=lan",
+		"-monitor", "unix:" + a.monitor + ",server=on,wait=off"}, extra...)...)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	if _, wall, err := a.run.WaitLine("fosbury: ready"); err != nil {
+		a.err = fmt.Errorf("%v\nconsole:\n%s", err, a.run.Output())
+		return a
+	} else {
+		t.Logf("appliance ready after %v wall time", wall)
+	}
+	a.token = consoleToken(a.run)
+	a.peer, a.err = peer.New(peer.Options{
+		Listen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Remote: fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		MAC:     peerMAC,
+		Addrs:   []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")},
+		Capture: 8192,
+	})
+	return a
+}
+
+// stop ends the boot (QEMU is killed: to the firmware, a power cut); a
+// second stop does nothing.
+func (a *appliance) stop() {
+	if a.peer != nil {
+		a.peer.Close()
+		a.peer = nil
+	}
+	if a.run != nil {
+		a.run.Stop()
+		a.run = nil
+	}
 }
 
 // drainCapture empties the raw capture queue.
@@ -139,21 +191,35 @@ func (a *appliance) status(t *testing.T) mgmt.Status {
 
 func (a *appliance) get(t *testing.T, path string) []byte {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return a.peer.DialTCP(ctx, netip.AddrPortFrom(applianceV4, 80))
-		}}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://appliance" + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d, %v", path, resp.StatusCode, err)
+	code, body, err := a.request(applianceV4, "GET", path, "Bearer "+a.token, nil)
+	if err != nil || code != 200 {
+		t.Fatalf("GET %s: %d, %v: %s", path, code, err, body)
 	}
 	return body
+}
+
+// request sends one HTTP request to the API at dst (from the peer's
+// address of that family) with the Authorization value authz ("": none).
+func (a *appliance) request(dst netip.Addr, method, path, authz string, body []byte) (int, []byte, error) {
+	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return a.peer.DialTCP(ctx, netip.AddrPortFrom(dst, 80))
+		}}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(method, "http://appliance"+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 func (a *appliance) ping(t *testing.T, dst netip.Addr, count int, size func(i int) int) {
@@ -202,16 +268,46 @@ func (a *appliance) waitPing(t *testing.T, dst netip.Addr, within time.Duration)
 	}
 }
 
+// counter reads one counter of the lan port (or the poll loop) from a
+// /status snapshot, by the name the tests use for it.
 func (a *appliance) counter(t *testing.T, st mgmt.Status, name string) uint64 {
 	t.Helper()
 	if len(st.Ports) == 0 {
 		t.Fatal("/status lists no ports")
 	}
-	v, ok := st.Ports[0].Counters[name]
-	if !ok {
-		t.Fatalf("/status has no counter %q", name)
+	d := st.Ports[0].Driver
+	switch name {
+	case "rx_frames":
+		return d.RX.Frames
+	case "rx_polled": // every descriptor consumed, good or not
+		n := d.RX.Frames + d.RX.RefillFail + d.RX.Continued
+		for _, e := range d.RX.Errors {
+			n += e
+		}
+		return n
+	case "budget_exhausted":
+		return d.BudgetExhausted
+	case "link_changes":
+		return d.LinkChanges
+	case "rx_busy_ns":
+		return st.Loop.BusyNS
 	}
-	return v
+	t.Fatalf("no counter %q", name)
+	return 0
+}
+
+// dropCounters are every counter of the lan port and the datapath that
+// counts a dropped frame, by name.
+func dropCounters(st mgmt.Status) map[string]uint64 {
+	rx := st.Ports[0].Driver.RX
+	m := map[string]uint64{"rx_refill_failed": rx.RefillFail, "datapath_dropped": st.Datapath.Dropped}
+	for c := rxring.OK + 1; c < rxring.NumClasses; c++ {
+		m["rx_"+c.String()] = rx.Errors[c]
+	}
+	for r := filter.ReasonNone + 1; r < filter.NumReasons; r++ {
+		m["filter_"+r.String()] = st.Filter.Reasons[r]
+	}
+	return m
 }
 
 // monitorCmd runs one QEMU monitor command.
@@ -273,13 +369,49 @@ func TestPing1000(t *testing.T) {
 
 func TestHTTPStatus(t *testing.T) {
 	a := bootAppliance(t)
+	a.ping(t, applianceV4, 5, func(int) int { return 56 }) // traffic through every layer
 	st := a.status(t)
-	if st.Version == "" || len(st.Ports) == 0 || st.Ports[0].Name != "lan" || !st.Ports[0].Link || a.counter(t, st, "rx_frames") == 0 {
+	if st.Version == "" || len(st.Ports) == 0 || st.Ports[0].Name != "lan" || !st.Ports[0].Link.Up {
 		t.Fatalf("status %+v", st)
 	}
-	if st.Pool["pages"] == 0 {
-		t.Fatalf("pool counters missing: %v", st.Pool)
+	// Every layer is present and has counted the traffic.
+	p := st.Ports[0]
+	var rulePackets uint64
+	for _, r := range st.Filter.Rules {
+		rulePackets += r.Packets
 	}
+	for name, v := range map[string]uint64{
+		"poll loop drains": st.Loop.Drains, "poll loop passes": st.Loop.Passes,
+		"MAC interrupts": p.Driver.Interrupts, "MAC polls": p.Driver.Polls,
+		"RX ring frames": p.Driver.RX.Frames, "RX ring doorbells": p.Driver.RX.Doorbells, "RX ring reuse": p.Driver.RX.Reuses + p.Driver.RX.Flips,
+		"TX ring frames": p.Driver.TX.BuiltFrames, "TX ring completions": p.Driver.TX.Completed, "TX ring doorbells": p.Driver.TX.Doorbells,
+		"stack rx": p.Stack.RxFrames, "stack tx": p.Stack.TxFrames,
+		"pool pages": uint64(st.Pool.Pages), "pool in flight": uint64(st.Pool.InFlight),
+		"datapath local": st.Datapath.Local,
+		"filter passed":  st.Filter.Verdicts[filter.Pass], "filter rules": uint64(len(st.Filter.Rules)), "filter rule hits": rulePackets,
+	} {
+		if v == 0 {
+			t.Errorf("/status: %s is zero after traffic", name)
+		}
+	}
+}
+
+// The CPU halts between frames (board/idle's governor): across two
+// /status reads its idle time grows, by no more than its uptime does.
+func TestCPUIdle(t *testing.T) {
+	a := bootAppliance(t)
+	idle0, up0 := cpuTimes(a.status(t))
+	time.Sleep(time.Second)
+	idle1, up1 := cpuTimes(a.status(t))
+	if up1 <= up0 || idle1 <= idle0 || idle1 > up1 || idle1-idle0 > up1-up0 {
+		t.Fatalf("cpu idle %v of uptime %v, then %v of %v", idle0, up0, idle1, up1)
+	}
+	t.Logf("cpu idle %v of %v between two /status reads", idle1-idle0, up1-up0)
+}
+
+// cpuTimes is the CPU's idle time and uptime in a /status.
+func cpuTimes(st mgmt.Status) (idle, uptime time.Duration) {
+	return time.Duration(st.CPU.IdleNS), time.Duration(st.CPU.UptimeNS)
 }
 
 // Every Ethernet frame size from 60 to 1514 bytes (1518 with the FCS the
@@ -349,15 +481,13 @@ func TestMalformedFrames(t *testing.T) {
 	a.ping(t, applianceV4, 20, func(int) int { return 56 })
 	after := a.status(t)
 	var moved []string
-	for k, v := range after.Ports[0].Counters {
-		drop := strings.HasPrefix(k, "rx_") && k != "rx_frames" && k != "rx_polled" && k != "rx_doorbells" && k != "rx_busy_ns"
-		if drop && v > before.Ports[0].Counters[k] {
-			moved = append(moved, fmt.Sprintf("%s +%d", k, v-before.Ports[0].Counters[k]))
+	was := dropCounters(before)
+	for k, v := range dropCounters(after) {
+		if v > was[k] {
+			moved = append(moved, fmt.Sprintf("%s +%d", k, v-was[k]))
 		}
 	}
-	if after.Filter["dropped"] > before.Filter["dropped"] {
-		moved = append(moved, fmt.Sprintf("filter dropped +%d", after.Filter["dropped"]-before.Filter["dropped"]))
-	}
+	sort.Strings(moved)
 	if len(moved) == 0 {
 		t.Fatalf("no drop counter moved for %d malformed frames", 10*len(bad))
 	}
@@ -385,7 +515,7 @@ func TestBurstOverrun(t *testing.T) {
 	a.ping(t, applianceV4, 50, func(int) int { return 1000 })
 	after := a.status(t)
 	polled := a.counter(t, after, "rx_polled") - a.counter(t, before, "rx_polled")
-	dropped := after.Filter["dropped"] - before.Filter["dropped"]
+	dropped := after.Datapath.Dropped - before.Datapath.Dropped
 	t.Logf("burst of %d: %d polled (the host dropped the rest), %d dropped by the rules, exhausted budget %d times", burst, polled, dropped,
 		a.counter(t, after, "budget_exhausted")-a.counter(t, before, "budget_exhausted"))
 	// More frames than the 256-descriptor ring holds arrived back to back,
@@ -404,11 +534,11 @@ func TestLinkDownUp(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st := a.status(t)
-		if st.Ports[0].Link && a.counter(t, st, "link_changes") >= a.counter(t, before, "link_changes")+2 {
+		if st.Ports[0].Link.Up && a.counter(t, st, "link_changes") >= a.counter(t, before, "link_changes")+2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("link changes %d -> %d, link %v", a.counter(t, before, "link_changes"), a.counter(t, st, "link_changes"), st.Ports[0].Link)
+			t.Fatalf("link changes %d -> %d, link %v", a.counter(t, before, "link_changes"), a.counter(t, st, "link_changes"), st.Ports[0].Link.Up)
 		}
 		time.Sleep(time.Second)
 	}

@@ -53,7 +53,7 @@ func benchOne(t *testing.T, name, elf string) benchResult {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	a := &appliance{run: run, peer: p}
+	a := &appliance{run: run, peer: p, token: consoleToken(run)} // the baseline asks for none
 	a.waitPing(t, applianceV4, time.Minute)
 
 	r := benchResult{name: name}

@@ -69,7 +69,7 @@ func TestRuntimeSelftest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"goroutines", "sleep", "timers", "gc", "rand", "netstack"} {
+	for _, c := range []string{"goroutines", "sleep", "timers", "wallclock", "gc", "rand", "netstack"} {
 		if !strings.Contains(out, "selftest: "+c+" ok") {
 			t.Errorf("check %s did not pass", c)
 		}

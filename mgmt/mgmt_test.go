@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fosbury-net/fosbury/enet"
+	"github.com/fosbury-net/fosbury/filter"
+	"github.com/fosbury-net/fosbury/rxring"
 )
 
 func TestStatusJSON(t *testing.T) {
@@ -17,9 +21,12 @@ func TestStatusJSON(t *testing.T) {
 	h := Handler(Options{
 		Version: "v-test", Started: t0, Now: func() time.Time { return now },
 		Collect: func(s *Status) {
-			s.Ports = append(s.Ports, PortStatus{Name: "eth0", MAC: "52:54:00:12:34:56", Link: true, SpeedMbps: 100, FullDuplex: true,
-				Counters: map[string]uint64{"rx_frames": 7}})
-			s.Pool = map[string]uint64{"in_flight": 3}
+			p := PortStatus{Name: "eth0", MAC: "52:54:00:12:34:56", Link: enet.Link{Up: true, Speed: 100, FullDuplex: true}}
+			p.Driver.RX.Frames = 7
+			p.Driver.RX.Errors[rxring.CRC] = 2
+			s.Ports = append(s.Ports, p)
+			s.Pool.InFlight = 3
+			s.Filter.Reasons[filter.ReasonDefault] = 5
 		},
 	})
 	rec := httptest.NewRecorder()
@@ -27,13 +34,40 @@ func TestStatusJSON(t *testing.T) {
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("code %d type %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	var st Status
+	// Named, not positional: counters arrays render as objects by name.
+	var raw struct {
+		Version       string  `json:"version"`
+		UptimeSeconds float64 `json:"uptime_seconds"`
+		Ports         []struct {
+			Link   struct{ Up bool } `json:"link"`
+			Driver struct {
+				RX struct {
+					Frames uint64            `json:"frames"`
+					Errors map[string]uint64 `json:"errors"`
+				} `json:"rx"`
+			} `json:"driver"`
+		} `json:"ports"`
+		Pool struct {
+			InFlight int `json:"in_flight"`
+		} `json:"pool"`
+		Filter struct {
+			Reasons map[string]uint64 `json:"drop_reasons"`
+		} `json:"filter"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw.Version != "v-test" || raw.UptimeSeconds != 90 || len(raw.Ports) != 1 || !raw.Ports[0].Link.Up ||
+		raw.Ports[0].Driver.RX.Frames != 7 || raw.Ports[0].Driver.RX.Errors["crc"] != 2 || raw.Pool.InFlight != 3 ||
+		raw.Filter.Reasons["default-policy"] != 5 {
+		t.Fatalf("status %s", rec.Body.Bytes())
+	}
+	var st Status // and the typed structs read it back as they are
 	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Version != "v-test" || st.UptimeSeconds != 90 || len(st.Ports) != 1 ||
-		!st.Ports[0].Link || st.Ports[0].Counters["rx_frames"] != 7 || st.Pool["in_flight"] != 3 {
-		t.Fatalf("status %+v", st)
+	if st.Ports[0].Driver.RX.Errors[rxring.CRC] != 2 || st.Filter.Reasons[filter.ReasonDefault] != 5 || st.Ports[0].Link.Speed != 100 {
+		t.Fatalf("round trip %+v", st)
 	}
 }
 

@@ -6,6 +6,8 @@
 //	port lan address 10.0.2.15/24
 //	port lan address fd00::15/64
 //	port lan gateway 10.0.2.2
+//	port lan dhcp              # IPv4 by DHCP; static IPv4 address and gateway are the fallback
+//	ntp 10.0.2.2               # SNTP server (port 123 unless given: 10.0.2.2:1123)
 //	http 80
 package netstack
 
@@ -21,13 +23,22 @@ type PortConfig struct {
 	Name     string
 	Addrs    []netip.Prefix
 	Gateways []netip.Addr // at most one per family
+	// DHCP asks for the IPv4 address by DHCP. The static IPv4 addresses
+	// and gateway are the fallback: in use until a lease is bound and
+	// after it ends.
+	DHCP bool
 }
 
 // Config is the whole management-plane configuration.
 type Config struct {
 	Ports    []PortConfig
 	HTTPPort uint16 // 0: no HTTP server
+	// NTP are SNTP servers, asked before those a DHCP lease names.
+	NTP []netip.AddrPort
 }
+
+// maxNTP bounds the configured SNTP servers.
+const maxNTP = 8
 
 // Port returns the named port's configuration, or nil.
 func (c *Config) Port(name string) *PortConfig {
@@ -37,6 +48,19 @@ func (c *Config) Port(name string) *PortConfig {
 		}
 	}
 	return nil
+}
+
+// SelfPrefixes are every configured address as a host prefix (/32,
+// /128): the appliance's own addresses, as the filter's Options.Self
+// wants them.
+func (c *Config) SelfPrefixes() []netip.Prefix {
+	var self []netip.Prefix
+	for _, pc := range c.Ports {
+		for _, p := range pc.Addrs {
+			self = append(self, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+		}
+	}
+	return self
 }
 
 // ConfigError locates a configuration mistake.
@@ -88,22 +112,41 @@ func ParseConfig(file string, src []byte) (*Config, error) {
 				return nil, errAt(1, "%q is not a TCP port (1-65535)", words[1])
 			}
 			cfg.HTTPPort = uint16(p)
+		case "ntp":
+			if len(words) != 2 {
+				return nil, errAt(len(words), "want: ntp <ip> or ntp <ip>:<udp port>")
+			}
+			ap, err := parseAddrPort(words[1], 123)
+			if err != nil {
+				return nil, errAt(1, "%q %v", words[1], err)
+			}
+			if len(cfg.NTP) == maxNTP {
+				return nil, errAt(0, "more than %d ntp servers", maxNTP)
+			}
+			cfg.NTP = append(cfg.NTP, ap)
 		default:
-			return nil, errAt(0, "unknown statement %q (want port or http)", words[0])
+			return nil, errAt(0, "unknown statement %q (want port, ntp or http)", words[0])
 		}
 	}
 	return cfg, nil
 }
 
 func parsePort(cfg *Config, w []string, errAt func(int, string, ...any) error) error {
+	if len(w) >= 3 && w[2] == "dhcp" {
+		if len(w) != 3 {
+			return errAt(3, "want: port <name> dhcp, with nothing after dhcp")
+		}
+		pc := portNamed(cfg, w[1])
+		if pc.DHCP {
+			return errAt(2, "port %s: dhcp is given twice", pc.Name)
+		}
+		pc.DHCP = true
+		return nil
+	}
 	if len(w) != 4 {
-		return errAt(min(len(w), 4), "want: port <name> address <ip/prefix> | port <name> gateway <ip>")
+		return errAt(min(len(w), 4), "want: port <name> address <ip/prefix> | port <name> gateway <ip> | port <name> dhcp")
 	}
-	pc := cfg.Port(w[1])
-	if pc == nil {
-		cfg.Ports = append(cfg.Ports, PortConfig{Name: w[1]})
-		pc = &cfg.Ports[len(cfg.Ports)-1]
-	}
+	pc := portNamed(cfg, w[1])
 	switch w[2] {
 	case "address":
 		p, err := netip.ParsePrefix(w[3])
@@ -131,9 +174,33 @@ func parsePort(cfg *Config, w []string, errAt func(int, string, ...any) error) e
 		}
 		pc.Gateways = append(pc.Gateways, a)
 	default:
-		return errAt(2, "unknown port setting %q (want address or gateway)", w[2])
+		return errAt(2, "unknown port setting %q (want address, gateway or dhcp)", w[2])
 	}
 	return nil
+}
+
+// portNamed returns the named port's configuration, adding it if new.
+func portNamed(cfg *Config, name string) *PortConfig {
+	if pc := cfg.Port(name); pc != nil {
+		return pc
+	}
+	cfg.Ports = append(cfg.Ports, PortConfig{Name: name})
+	return &cfg.Ports[len(cfg.Ports)-1]
+}
+
+// parseAddrPort reads "ip", "ip:port" or "[ipv6]:port".
+func parseAddrPort(s string, defPort uint16) (netip.AddrPort, error) {
+	var ap netip.AddrPort
+	if a, err := netip.ParseAddr(s); err == nil {
+		ap = netip.AddrPortFrom(a, defPort)
+	} else if ap, err = netip.ParseAddrPort(s); err != nil {
+		return ap, fmt.Errorf("is not an IP address or address:port")
+	}
+	a := ap.Addr()
+	if a.Zone() != "" || a.Is4In6() || !a.IsGlobalUnicast() || ap.Port() == 0 {
+		return ap, fmt.Errorf("is not a unicast address with a non-zero port")
+	}
+	return ap, nil
 }
 
 // fields splits on spaces and tabs and returns each word's 1-based column.

@@ -7,6 +7,7 @@ package netstack
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -89,13 +90,32 @@ func protocolAddress(p netip.Prefix) tcpip.ProtocolAddress {
 		Address: tcpip.AddrFromSlice(p.Addr().AsSlice()), PrefixLen: p.Bits()}}
 }
 
-// ListenTCP listens on a port on every address of both families.
+// ListenTCP listens on port on every address of the stack. With v6 the
+// listener is IPv6 and dual-stack (gVisor's default V6Only=false): IPv4
+// connections arrive on it as v4-mapped addresses.
 func (s *Stack) ListenTCP(port uint16, v6 bool) (*gonet.TCPListener, error) {
 	proto := ipv4.ProtocolNumber
 	if v6 {
 		proto = ipv6.ProtocolNumber
 	}
 	return gonet.ListenTCP(s.Stack, tcpip.FullAddress{Port: port}, proto)
+}
+
+// Self returns the stack's own unicast addresses, static and leased, as
+// host prefixes: the filter's "self". Link-local addresses are left out,
+// as they are from the configuration's.
+func (s *Stack) Self() []netip.Prefix {
+	var out []netip.Prefix
+	for _, pas := range s.AllAddresses() {
+		for _, pa := range pas {
+			a, _ := netip.AddrFromSlice(pa.AddressWithPrefix.Address.AsSlice())
+			if a.IsGlobalUnicast() {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+	}
+	slices.SortFunc(out, func(p, q netip.Prefix) int { return p.Addr().Compare(q.Addr()) })
+	return out
 }
 
 // NICID returns the stack's id of a named port.

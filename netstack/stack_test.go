@@ -1,19 +1,23 @@
-package netstack
+package netstack_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/hw-tests/peer"
 	"github.com/fosbury-net/fosbury/mgmt"
+	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
@@ -29,9 +33,17 @@ type udpPort struct {
 }
 
 func (p *udpPort) LinkAddress() tcpip.LinkAddress { return p.mac }
-func (p *udpPort) TxReserve(n int) ([]byte, bool) { return p.buf[:], n <= len(p.buf) }
-func (p *udpPort) TxCommit(n int)                 { p.pending = append(p.pending, append([]byte(nil), p.buf[:n]...)) }
-func (p *udpPort) TxFlush() {
+func (p *udpPort) With(max int, fill func([]byte) int) error {
+	if max > len(p.buf) {
+		return errors.New("udpPort: frame too long")
+	}
+	if n := fill(p.buf[:max]); n > 0 && n <= max {
+		p.pending = append(p.pending, append([]byte(nil), p.buf[:n]...))
+	}
+	return nil
+}
+
+func (p *udpPort) Flush() {
 	for _, f := range p.pending {
 		p.conn.WriteToUDP(f, p.dst)
 	}
@@ -55,6 +67,11 @@ func udpPair(t *testing.T) (a, b string) {
 // appliance starts the management stack on a UDP wire and returns the
 // peer on the other end.
 func appliance(t *testing.T) *peer.Peer {
+	p, _ := applianceStack(t)
+	return p
+}
+
+func applianceStack(t *testing.T) (*peer.Peer, *netstack.Stack) {
 	t.Helper()
 	mine, theirs := udpPair(t)
 	la, _ := net.ResolveUDPAddr("udp", mine)
@@ -65,11 +82,11 @@ func appliance(t *testing.T) *peer.Peer {
 	}
 	port := &udpPort{mac: "\x52\x54\x00\x12\x34\x56", conn: conn, dst: ra}
 	nic, ep := link.NewNIC(link.Options{Port: port})
-	cfg, err := ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan address fd00::15/64\nhttp 80\n"))
+	cfg, err := netstack.ParseConfig("t", []byte("port lan address 10.0.2.15/24\nport lan address fd00::15/64\nhttp 80\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, []NIC{{Name: "lan", Link: nic}, {Name: "unconfigured", Link: nic}})
+	s, err := netstack.New(cfg, []netstack.NIC{{Name: "lan", Link: nic}, {Name: "unconfigured", Link: nic}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +108,7 @@ func appliance(t *testing.T) *peer.Peer {
 		t.Fatal(err)
 	}
 	go mgmt.Serve(ln, mgmt.Options{Version: "test", Started: time.Now(), Collect: func(st *mgmt.Status) {
-		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: true, Counters: map[string]uint64{"rx_frames": ep.RxFrames.Load()}}}
+		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: enet.Link{Up: true}, Stack: ep.Stats()}}
 	}})
 	p, err := peer.New(peer.Options{Listen: theirs, Remote: mine, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
 		Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.2.2/24"), netip.MustParsePrefix("fd00::2/64")}})
@@ -105,7 +122,16 @@ func appliance(t *testing.T) *peer.Peer {
 		wg.Wait()
 		s.Close()
 	})
-	return p
+	return p, s
+}
+
+func TestSelf(t *testing.T) {
+	_, s := applianceStack(t)
+	got := s.Self()
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.2.15/32"), netip.MustParsePrefix("fd00::15/128")}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Self() = %v, want %v (no link-local, no broadcast)", got, want)
+	}
 }
 
 func TestPingAndHTTPOverBothFamilies(t *testing.T) {
@@ -136,7 +162,7 @@ func TestPingAndHTTPOverBothFamilies(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		var st mgmt.Status
-		if err := json.Unmarshal(body, &st); err != nil || st.Version != "test" || len(st.Ports) != 1 || st.Ports[0].Counters["rx_frames"] == 0 {
+		if err := json.Unmarshal(body, &st); err != nil || st.Version != "test" || len(st.Ports) != 1 || st.Ports[0].Stack.RxFrames == 0 {
 			t.Fatalf("status via %s: %v %s", ip, err, body)
 		}
 		client.CloseIdleConnections()

@@ -53,7 +53,7 @@ type Memory interface {
 
 // StoreTracker is implemented by a Memory that cannot see CPU stores by
 // itself (the host model, which compares bytes and so misses a store of the
-// value a stale cache line already shows). CopyIn reports its stores to it.
+// value a stale cache line already shows). CopyIn and Wrote report stores to it.
 // Hardware memories do not implement it.
 type StoreTracker interface {
 	CPUStored(off, n int)
@@ -76,12 +76,12 @@ type Buf struct {
 
 // Stats is a snapshot of the pool counters.
 type Stats struct {
-	Pages     int    // total pages
-	InFlight  int    // pages with at least one reference
-	Fresh     uint64 // pages handed out by Get
-	Recycled  uint64 // pages returned to the free list at their last Unref
-	Exhausted uint64 // Get calls that found no free page
-	BadUnref  uint64 // Ref/Unref of a free or unknown page (a caller's bug, ignored)
+	Pages     int    `json:"pages"`     // total pages
+	InFlight  int    `json:"in_flight"` // pages with at least one reference
+	Fresh     uint64 `json:"fresh"`     // pages handed out by Get
+	Recycled  uint64 `json:"recycled"`  // pages returned to the free list at their last Unref
+	Exhausted uint64 `json:"exhausted"` // Get calls that found no free page
+	BadUnref  uint64 `json:"bad_unref"` // Ref/Unref of a free or unknown page (a caller's bug, ignored)
 }
 
 // Pool hands out pages of one region. Get, Ref, Unref and Stats are safe
@@ -200,10 +200,17 @@ func (p *Pool) Bytes(pg Page, off, n int) []byte {
 // the host model then sees every store.
 func (p *Pool) CopyIn(pg Page, off int, src []byte) int {
 	n := copy(p.Bytes(pg, off, len(src)), src)
+	p.Wrote(pg, off, n)
+	return n
+}
+
+// Wrote tells the memory that the CPU stored n bytes at off in page pg
+// through Bytes (a frame built in place). Hardware needs nothing; the host
+// model needs it to see stores of values a stale line already shows.
+func (p *Pool) Wrote(pg Page, off, n int) {
 	if p.st != nil {
 		p.st.CPUStored(int(pg)*PageSize+off, n)
 	}
-	return n
 }
 
 // BufBytes is the CPU view of a Buf.

@@ -6,16 +6,18 @@ package rxring
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
+
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
 func FuzzClassify(f *testing.F) {
-	f.Add(uint16(stL), uint32(0), uint16(64), uint16(1536), true)
-	f.Add(uint16(stL|stCR), uint32(0), uint16(64), uint16(1536), false)
-	f.Add(uint16(stL), uint32(extME), uint16(100), uint16(256), true)
+	f.Add(uint16(bd.L), uint32(0), uint16(64), uint16(1536), true)
+	f.Add(uint16(bd.L|bd.RxCR), uint32(0), uint16(64), uint16(1536), false)
+	f.Add(uint16(bd.L), uint32(bd.ExtRxME), uint16(100), uint16(256), true)
 	f.Add(uint16(0), uint32(0), uint16(1536), uint16(1536), true)
-	f.Add(uint16(stL), uint32(0), uint16(17), uint16(1536), true)
+	f.Add(uint16(bd.L), uint32(0), uint16(17), uint16(1536), true)
 	f.Add(uint16(0xffff), uint32(0xffffffff), uint16(0xffff), uint16(0), false)
 	f.Fuzz(func(t *testing.T, st uint16, ext uint32, length, buf uint16, fcs bool) {
 		bufSize := int(buf)
@@ -27,8 +29,8 @@ func FuzzClassify(f *testing.F) {
 		if c >= NumClasses || c.String() == "unknown" {
 			t.Fatalf("class %d out of range", c)
 		}
-		errBits := st&(stTR|stOV|stLG|stNO|stCR) != 0 || ext&(extME|extPE|extCE) != 0
-		good := st&stL != 0 && !errBits && int(length) <= bufSize && int(length)-nfcs >= minFrame
+		errBits := st&(bd.RxTR|bd.RxOV|bd.RxLG|bd.RxNO|bd.RxCR) != 0 || ext&(bd.ExtRxME|bd.ExtRxPE|bd.ExtRxCE) != 0
+		good := st&bd.L != 0 && !errBits && int(length) <= bufSize && int(length)-nfcs >= minFrame
 		if (c == OK) != good {
 			t.Fatalf("st %#x ext %#x len %d buf %d: class %v, good %v", st, ext, length, bufSize, c, good)
 		}
@@ -38,19 +40,11 @@ func FuzzClassify(f *testing.F) {
 		if c != OK && n != 0 {
 			t.Fatalf("error class %v with length %d", c, n)
 		}
-		if st&stL == 0 && c != Fragment {
+		if st&bd.L == 0 && c != Fragment {
 			t.Fatalf("buffer without L classed %v", c)
 		}
 	})
 }
-
-// memDesc is plain memory standing in for descriptor memory written by a
-// hostile device.
-type memDesc struct{ w []uint32 }
-
-func (m *memDesc) Len() int                  { return len(m.w) * 4 }
-func (m *memDesc) Load32(off int) uint32     { return m.w[off/4] }
-func (m *memDesc) Store32(off int, v uint32) { m.w[off/4] = v }
 
 type nopBell struct{ n int }
 
@@ -73,7 +67,7 @@ func FuzzDescriptorStatus(f *testing.F) {
 		data = data[1:]
 		sys, _ := noncoherent.New(noncoherent.Config{Seed: 1, RegionSize: (size + 6) * pagepool.PageSize})
 		pool, _ := pagepool.New(sys)
-		desc := &memDesc{w: make([]uint32, size*DescSize/4)}
+		desc := bd.NewPlain(size, 0x1000) // a hostile device writes it
 		bell := &nopBell{}
 		r, err := New(Options{Size: size, Pool: pool, Desc: desc, Doorbell: bell, FCS: true})
 		if err != nil {
@@ -89,15 +83,15 @@ func FuzzDescriptorStatus(f *testing.F) {
 			length := uint16(rec[2])<<8 | uint16(rec[3])
 			ext := uint32(rec[4]&0x7) << 24 // PE, CE, UC bits
 			if rec[4]&0x80 != 0 {
-				ext |= extME
+				ext |= bd.ExtRxME
 			}
 			// The device completes a descriptor only if it owns it and
 			// the record says so; the status it writes is arbitrary but for E.
-			base := dev * DescSize / 4
-			if rec[4]&0x40 == 0 && desc.w[base+offLenStat/4]>>16&stE != 0 {
-				st &^= stE
-				desc.w[base+offExt/4] = ext | extRxInt
-				desc.w[base+offLenStat/4] = uint32(st)<<16 | uint32(length)
+			base := dev * bd.Size / 4
+			if rec[4]&0x40 == 0 && desc.W[base+bd.LenStat/4]>>16&bd.Own != 0 {
+				st &^= bd.Own
+				desc.W[base+bd.Ext/4] = ext | bd.ExtRxInt
+				desc.W[base+bd.LenStat/4] = uint32(st)<<16 | uint32(length)
 				dev = (dev + 1) % size
 			}
 			keep := rec[5]
@@ -118,16 +112,16 @@ func FuzzDescriptorStatus(f *testing.F) {
 			})
 			// Every descriptor the ring does not own right now is armed.
 			for i := range size {
-				w := desc.w[i*DescSize/4]
-				if w>>16&stE == 0 {
+				w := desc.W[i*bd.Size/4]
+				if w>>16&bd.Own == 0 {
 					continue // completed, waiting for the poll
 				}
-				if (w>>16&stW != 0) != (i == size-1) {
+				if (w>>16&bd.W != 0) != (i == size-1) {
 					t.Fatalf("descriptor %d armed with wrong wrap bit: %#x", i, w)
 				}
-				_, off, ok := pool.PageAt(desc.w[i*DescSize/4+offAddr/4])
+				_, off, ok := pool.PageAt(desc.W[i*bd.Size/4+bd.Addr/4])
 				if !ok || off%pagepool.HalfSize != 0 {
-					t.Fatalf("descriptor %d armed with buffer %#x", i, desc.w[i*DescSize/4+offAddr/4])
+					t.Fatalf("descriptor %d armed with buffer %#x", i, desc.W[i*bd.Size/4+bd.Addr/4])
 				}
 			}
 			if len(held) > 2 && keep&2 != 0 {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
@@ -43,8 +44,8 @@ func newRig(t testing.TB, c rigCfg) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rxd, _ := sys.NewDescRegion(0x00900000, c.rxSize*rxring.DescSize)
-	txd, _ := sys.NewDescRegion(0x00910000, c.txSize*txring.DescSize)
+	rxd, _ := sys.NewDescRegion(0x00900000, c.rxSize*bd.Size)
+	txd, _ := sys.NewDescRegion(0x00910000, c.txSize*bd.Size)
 	pool, err := pagepool.New(sys)
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +89,9 @@ func (g *rig) shutdown() {
 	g.rx.Close()
 	g.tx.Close()
 	g.modelErrors()
+	if got, want := g.tx.Stats().TxErrors, g.dev.Stats.TxErrors; got != want {
+		g.t.Fatalf("TX ring counted %d errors, the device wrote back %d", got, want)
+	}
 	if s := g.pool.Stats(); s.InFlight != 0 || s.BadUnref != 0 {
 		g.t.Fatalf("pages leaked or double freed: %+v", s)
 	}

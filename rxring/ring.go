@@ -2,7 +2,7 @@
 // ownership protocol, half-page flip reuse of pagepool pages, the budgeted
 // poll that lends each frame on its DMA buffer, per-class error accounting
 // and one doorbell per batch. It touches no register: descriptor memory and
-// the RDAR write come through DescMem and Doorbell.
+// the RDAR write come through bd.Mem and Doorbell.
 //
 // Order per descriptor (after Linux fec_main.c and the NETDEV 2.1 page
 // reuse scheme): load status; stop if E; dma_rmb; reload status and length,
@@ -18,13 +18,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
 
 // Limits of the ring.
 const (
-	MinSize = 2
-	MaxSize = 512
+	MinSize = bd.MinRing
+	MaxSize = bd.MaxRing
 	// DefaultBufSize is the default MRBR: a full VLAN-tagged frame plus
 	// FCS, rounded up to 16 bytes.
 	DefaultBufSize = 1536
@@ -34,8 +35,8 @@ const (
 type Options struct {
 	Size     int            // descriptors, MinSize..MaxSize
 	Pool     *pagepool.Pool // pages for the buffers
-	Desc     DescMem        // at least Size*DescSize bytes, zeroed or not
-	Doorbell Doorbell       // the RDAR write
+	Desc     bd.Mem         // at least Size*bd.Size bytes, zeroed or not
+	Doorbell bd.Doorbell    // the RDAR write
 	// BufSize is the receive buffer size the driver programs into MRBR: a
 	// multiple of 16, at most pagepool.HalfSize. 0 means DefaultBufSize.
 	BufSize int
@@ -45,22 +46,28 @@ type Options struct {
 	// Shift16 says the MAC writes two bytes before each frame and counts
 	// them (RACC.SHIFT16), which aligns the IP header. Frames then start 2
 	// bytes into their buffer, so a TX ring needing 16-byte aligned buffers
-	// cannot take them by reference (txring.EnqueueRef refuses: copy them).
+	// cannot take them by reference (txring.EnqueueRef refuses and releases them: copy them).
 	Shift16 bool
 }
 
-// Stats counts the ring's work. Read it from the polling goroutine.
+// Stats counts the ring's work. The ring's goroutine (the poller) owns it:
+// others read a copy the poller published (see enet.MAC.Stats).
 type Stats struct {
-	Frames, Bytes        uint64 // good frames lent to the callback
-	Drop, Forward, Local uint64 // verdicts
-	Errors               [NumClasses]uint64
-	RefillFail           uint64 // frames dropped because no page was free
-	Continued            uint64 // later buffers of a Fragment frame, dropped with it
-	Flips                uint64 // the other half of the page went back
-	Reuses               uint64 // the same half went back
-	FreshPages           uint64 // a new page replaced a shared one
-	Doorbells            uint64
-	CPULines, DevLines   uint64 // cache lines synced for CPU / device
+	Frames     uint64      `json:"frames"` // good frames lent to the callback
+	Bytes      uint64      `json:"bytes"`
+	Drop       uint64      `json:"drop"` // verdicts
+	Forward    uint64      `json:"forward"`
+	Local      uint64      `json:"local"`
+	Errors     ErrorCounts `json:"errors"`
+	RefillFail uint64      `json:"refill_failed"` // frames dropped because no page was free
+	Continued  uint64      `json:"continued"`     // later buffers of a Fragment frame, dropped with it
+	Flips      uint64      `json:"flips"`         // the other half of the page went back
+	Reuses     uint64      `json:"reuses"`        // the same half went back
+	FreshPages uint64      `json:"fresh_pages"`   // a new page replaced a shared one
+	Abandoned  uint64      `json:"abandoned"`     // completed descriptors dropped by Reset
+	Doorbells  uint64      `json:"doorbells"`     // RDAR writes
+	CPULines   uint64      `json:"cpu_lines"`     // cache lines invalidated for the CPU
+	DevLines   uint64      `json:"device_lines"`  // cache lines cleaned for the device
 }
 
 // Err returns the count of one error class.
@@ -75,8 +82,8 @@ type slot struct {
 // one goroutine (the poller).
 type Ring struct {
 	pool    *pagepool.Pool
-	desc    DescMem
-	bell    Doorbell
+	desc    bd.Mem
+	bell    bd.Doorbell
 	slots   []slot
 	next    int
 	bufSize int
@@ -99,13 +106,12 @@ func New(o Options) (*Ring, error) {
 	if o.BufSize == 0 {
 		o.BufSize = DefaultBufSize
 	}
+	if err := bd.CheckRing(o.Size, o.Desc, o.Doorbell); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOptions, err)
+	}
 	switch {
-	case o.Size < MinSize || o.Size > MaxSize:
-		return nil, fmt.Errorf("%w: size %d not in %d..%d", ErrOptions, o.Size, MinSize, MaxSize)
-	case o.Pool == nil || o.Desc == nil || o.Doorbell == nil:
-		return nil, fmt.Errorf("%w: pool, descriptor memory and doorbell are required", ErrOptions)
-	case o.Desc.Len() < o.Size*DescSize:
-		return nil, fmt.Errorf("%w: %d bytes of descriptor memory for %d descriptors", ErrOptions, o.Desc.Len(), o.Size)
+	case o.Pool == nil:
+		return nil, fmt.Errorf("%w: a pool is required", ErrOptions)
 	case o.BufSize%16 != 0 || o.BufSize < 64 || o.BufSize > pagepool.HalfSize:
 		return nil, fmt.Errorf("%w: buffer size %d", ErrOptions, o.BufSize)
 	}
@@ -137,6 +143,9 @@ func New(o Options) (*Ring, error) {
 // Size is the number of descriptors.
 func (r *Ring) Size() int { return len(r.slots) }
 
+// DescBase is the bus address of descriptor 0, for ENETx_RDSR.
+func (r *Ring) DescBase() uint32 { return r.desc.BusAddr() }
+
 // BufSize is the value to program into MRBR.
 func (r *Ring) BufSize() int { return r.bufSize }
 
@@ -151,16 +160,16 @@ func (r *Ring) Start() {
 // word holding E (and W on the last descriptor).
 func (r *Ring) arm(i int) {
 	s := &r.slots[i]
-	base := i * DescSize
-	r.desc.Store32(base+offAddr, r.pool.BusAddr(s.page, s.off))
-	r.desc.Store32(base+offExt, extRxInt)
-	r.desc.Store32(base+offBDU, 0)
+	base := i * bd.Size
+	r.desc.Store32(base+bd.Addr, r.pool.BusAddr(s.page, s.off))
+	r.desc.Store32(base+bd.Ext, bd.ExtRxInt)
+	r.desc.Store32(base+bd.BDU, 0)
 	r.pool.DmaWMB()
-	st := uint32(stE)
+	st := uint16(bd.Own)
 	if i == len(r.slots)-1 {
-		st |= stW
+		st |= bd.W
 	}
-	r.desc.Store32(base+offLenStat, st<<16)
+	r.desc.Store32(base+bd.LenStat, bd.Word0(st, 0))
 }
 
 // Poll handles up to budget completed descriptors, lending each good frame
@@ -172,18 +181,18 @@ func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
 	if r.closed {
 		return 0
 	}
-	n, armed := 0, 0
+	n, armed := 0, 0 // armed: descriptors handed back, for the doorbell
 	for n < budget {
 		i := r.next
-		base := i * DescSize
-		if uint16(r.desc.Load32(base+offLenStat)>>16)&stE != 0 {
+		base := i * bd.Size
+		if bd.Status(r.desc.Load32(base+bd.LenStat))&bd.Own != 0 {
 			break
 		}
 		r.pool.DmaRMB() // nothing below may be read before the E bit
-		w := r.desc.Load32(base + offLenStat)
-		ext := r.desc.Load32(base + offExt)
-		st := uint16(w >> 16)
-		if st&stE != 0 { // cannot happen with a sane device: leave it be
+		w := r.desc.Load32(base + bd.LenStat)
+		ext := r.desc.Load32(base + bd.Ext)
+		st := bd.Status(w)
+		if st&bd.Own != 0 { // cannot happen with a sane device: leave it be
 			break
 		}
 		n++
@@ -191,10 +200,9 @@ func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
 		if r.next == len(r.slots) {
 			r.next = 0
 		}
-		if r.receive(i, st, ext, int(uint16(w)), fn) {
-			r.arm(i)
-			armed++
-		}
+		r.receive(i, st, ext, bd.Length(w), fn)
+		r.arm(i) // a slot is never left without a buffer
+		armed++
 	}
 	if armed > 0 {
 		r.pool.WMB() // before RDAR
@@ -204,20 +212,20 @@ func (r *Ring) Poll(budget int, fn func(f *Frame) Verdict) int {
 	return n
 }
 
-// receive handles one completed descriptor and reports whether slot i must
-// be handed back (always, today: a slot is never left without a buffer).
-func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Frame) Verdict) bool {
+// receive handles one completed descriptor and leaves slot i holding the
+// buffer to hand back: the same half, the other half, or a fresh page.
+func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Frame) Verdict) {
 	s := &r.slots[i]
 	if r.inFrag { // rest of a frame longer than one buffer: already counted
-		r.inFrag = st&stL == 0
+		r.inFrag = st&bd.L == 0
 		r.stats.Continued++
-		return true
+		return
 	}
 	flen, class := classify(st, ext, length, r.bufSize, r.fcs+r.shift)
 	if class != OK {
 		r.inFrag = class == Fragment
 		r.stats.Errors[class]++
-		return true // the CPU did not touch the buffer: no sync needed
+		return // the CPU did not touch the buffer: no sync needed
 	}
 	// Decide before lending the frame whether the other half is free: the
 	// only holder must be this ring. If not, make sure a fresh page is at
@@ -227,7 +235,7 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 		pg, ok := r.pool.Get()
 		if !ok {
 			r.stats.RefillFail++
-			return true
+			return
 		}
 		r.spare = pg
 	}
@@ -276,11 +284,31 @@ func (r *Ring) receive(i int, st uint16, ext uint32, length int, fn func(f *Fram
 	}
 	r.pool.SyncForDevice(s.page, s.off, dirty)
 	r.stats.DevLines += uint64(pagepool.Lines(s.off, dirty))
-	return true
+	return
 }
 
 // Stats returns the counters.
 func (r *Ring) Stats() Stats { return r.stats }
+
+// Reset restarts the ring at descriptor 0 after the driver stopped the
+// receive DMA (ETHEREN = 0 moves the uDMA back to RDSR, IMX6ULRM 22.5
+// ENETx_ECR): frames completed but not yet polled are dropped (counted),
+// every slot keeps its buffer and is handed to the device again. Call
+// Start once the MAC is enabled again.
+func (r *Ring) Reset() {
+	if r.closed {
+		return
+	}
+	for i := range r.slots {
+		if bd.Status(r.desc.Load32(i*bd.Size+bd.LenStat))&bd.Own == 0 {
+			r.stats.Abandoned++
+		}
+		// The CPU has not written these buffers since they were handed
+		// over (a polled slot is re-armed at once), so no sync is due.
+		r.arm(i)
+	}
+	r.next, r.inFrag = 0, false
+}
 
 // Close gives every page back to the pool. Call it only after the driver
 // stopped the receive DMA (ECR.ETHEREN = 0): the device must own nothing.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
@@ -27,7 +28,7 @@ func (g *rig) inject(seq uint64, n int, errBits uint16) {
 
 func TestOptions(t *testing.T) {
 	g := newRig(t, rigCfg{seed: 1, rxSize: 2, txSize: 2, pages: 8, model: calm})
-	d, _ := g.sys.NewDescRegion(0x00a00000, 4*rxring.DescSize)
+	d, _ := g.sys.NewDescRegion(0x00a00000, 4*bd.Size)
 	bell := g.dev.RxDoorbell()
 	for _, o := range []rxring.Options{
 		{Size: 1, Pool: g.pool, Desc: d, Doorbell: bell},

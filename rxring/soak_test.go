@@ -101,13 +101,10 @@ func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 		case r < m.drop+m.fwd:
 			ref := f.Ref()
 			fifo = append(fifo, expectTx{seq, len(b), dst}) // the device may send at once
-			err := g.tx.EnqueueRef(ref)
-			if errors.Is(err, txring.ErrBadBuf) { // SHIFT16: not aligned for the uDMA
-				g.pool.Release(ref)
-				err = g.tx.EnqueueCopy(b)
+			err := g.tx.EnqueueRef(ref)                     // the TX ring's from here, also on error
+			if errors.Is(err, txring.ErrBadBuf) {           // SHIFT16: not aligned for the uDMA
+				err = g.tx.EnqueueWith(len(b), func(buf []byte) int { return copy(buf, b) })
 				res.fwdCopied++
-			} else if err != nil {
-				g.pool.Release(ref)
 			}
 			if err != nil {
 				fifo = fifo[:len(fifo)-1]
@@ -123,7 +120,8 @@ func runSoak(t testing.TB, c rigCfg, frames int, m mix) soakResult {
 			if int((h>>20)%1000) < m.reply {
 				rs := seq | 1<<62
 				fifo = append(fifo, expectTx{rs, n, 0xff})
-				if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(reply[:], rs, n, 0)); err != nil {
+				frame := noncoherent.PutTestFrame(reply[:], rs, n, 0)
+				if err := g.tx.EnqueueWith(len(frame), func(buf []byte) int { return copy(buf, frame) }); err != nil {
 					fifo = fifo[:len(fifo)-1]
 					res.copyRefused++
 				}

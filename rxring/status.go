@@ -3,6 +3,12 @@
 // the device and is checked before use.
 package rxring
 
+import (
+	"encoding/json"
+
+	"github.com/fosbury-net/fosbury/bd"
+)
+
 // Class is why a descriptor did not yield a good frame.
 type Class uint8
 
@@ -23,6 +29,30 @@ const (
 var classNames = [NumClasses]string{"ok", "fragment", "truncated", "overrun",
 	"length", "non-octet", "crc", "mac", "bad-length"}
 
+// ErrorCounts counts descriptors by error class (OK is never counted).
+type ErrorCounts [NumClasses]uint64
+
+// MarshalJSON writes the counts as an object keyed by class name.
+func (e ErrorCounts) MarshalJSON() ([]byte, error) {
+	m := make(map[string]uint64, NumClasses-1)
+	for c := OK + 1; c < NumClasses; c++ {
+		m[c.String()] = e[c]
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; unknown names are ignored.
+func (e *ErrorCounts) UnmarshalJSON(b []byte) error {
+	var m map[string]uint64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for c := OK + 1; c < NumClasses; c++ {
+		e[c] = m[c.String()]
+	}
+	return nil
+}
+
 func (c Class) String() string {
 	if c < NumClasses {
 		return classNames[c]
@@ -40,19 +70,19 @@ const minFrame = 14
 // other error bits are not meaningful (IMX6ULRM 22.6.14).
 func classify(st uint16, ext uint32, length, bufSize, trim int) (int, Class) {
 	switch {
-	case st&stL == 0:
+	case st&bd.L == 0:
 		return 0, Fragment
-	case st&stTR != 0:
+	case st&bd.RxTR != 0:
 		return 0, Truncated
-	case st&stOV != 0:
+	case st&bd.RxOV != 0:
 		return 0, Overrun
-	case st&stLG != 0:
+	case st&bd.RxLG != 0:
 		return 0, LengthErr
-	case st&stNO != 0:
+	case st&bd.RxNO != 0:
 		return 0, NonOctet
-	case st&stCR != 0:
+	case st&bd.RxCR != 0:
 		return 0, CRC
-	case ext&(extME|extPE|extCE) != 0:
+	case ext&(bd.ExtRxME|bd.ExtRxPE|bd.ExtRxCE) != 0:
 		return 0, MACErr
 	case length > bufSize || length-trim < minFrame:
 		return 0, BadLength

@@ -8,10 +8,10 @@ package txring_test
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
+	"github.com/fosbury-net/fosbury/internal/copyring"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
-	"github.com/fosbury-net/fosbury/internal/noncoherent/copyring"
 	"github.com/fosbury-net/fosbury/pagepool"
-	"github.com/fosbury-net/fosbury/txring"
 )
 
 const benchBatch = 32
@@ -52,7 +52,8 @@ func BenchmarkTX(b *testing.B) {
 		for done, k := 0, 0; done < b.N; {
 			batch := min(benchBatch, b.N-done)
 			for range batch {
-				if err := g.tx.EnqueueCopy(frames[k%len(frames)]); err != nil {
+				fr := frames[k%len(frames)]
+				if err := g.tx.EnqueueWith(len(fr), func(buf []byte) int { return copy(buf, fr) }); err != nil {
 					b.Fatal(err)
 				}
 				k++
@@ -65,12 +66,12 @@ func BenchmarkTX(b *testing.B) {
 			done += batch
 		}
 		b.StopTimer()
-		report(b, g.sys, c0, g.tx.Stats().CopiedBytes)
+		report(b, g.sys, c0, g.tx.Stats().BuiltBytes)
 	})
 	b.Run("copy/copy", func(b *testing.B) {
 		sys, _ := noncoherent.New(noncoherent.Config{Seed: 1, RegionSize: 300 * pagepool.PageSize})
 		rxd, _ := sys.NewDescRegion(0x00900000, 64)
-		txd, _ := sys.NewDescRegion(0x00910000, 256*txring.DescSize)
+		txd, _ := sys.NewDescRegion(0x00910000, 256*bd.Size)
 		dev, _ := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 2, TxSize: 256, MRBR: 1536})
 		pool, _ := pagepool.New(sys)
 		tx, err := copyring.NewTX(256, pool, txd, dev.TxDoorbell())

@@ -6,15 +6,11 @@ package txring
 import (
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
+
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 )
-
-type memDesc struct{ w []uint32 }
-
-func (m *memDesc) Len() int                  { return len(m.w) * 4 }
-func (m *memDesc) Load32(off int) uint32     { return m.w[off/4] }
-func (m *memDesc) Store32(off int, v uint32) { m.w[off/4] = v }
 
 type nopBell struct{}
 
@@ -31,7 +27,7 @@ func FuzzCompletionStatus(f *testing.F) {
 		size := 2 + int(data[0])%8
 		sys, _ := noncoherent.New(noncoherent.Config{Seed: 1, RegionSize: 16 * pagepool.PageSize})
 		pool, _ := pagepool.New(sys)
-		desc := &memDesc{w: make([]uint32, size*DescSize/4)}
+		desc := bd.NewPlain(size, 0x1000) // a hostile device writes it
 		r, err := New(Options{Size: size, Pool: pool, Desc: desc, Doorbell: nopBell{}})
 		if err != nil {
 			t.Fatal(err)
@@ -41,17 +37,18 @@ func FuzzCompletionStatus(f *testing.F) {
 		for i := 1; i+2 < len(data); i += 3 {
 			switch data[i] % 4 {
 			case 0, 1:
-				_ = r.EnqueueCopy(frame[:60+int(data[i+1])%40])
+				n := 60 + int(data[i+1])%40
+				_ = r.EnqueueWith(n, func(buf []byte) int { return copy(buf, frame[:n]) })
 			case 2: // the device writes back the next descriptor it owns
-				base := dev * DescSize / 4
-				if desc.w[base]>>16&stR != 0 {
+				base := dev * bd.Size / 4
+				if desc.W[base]>>16&bd.Own != 0 {
 					st := uint32(data[i+1])<<8 | uint32(data[i+2])
 					if data[i+2]&1 == 0 {
-						st &^= stR // completed; otherwise a garbage write that keeps R
+						st &^= bd.Own // completed; otherwise a garbage write that keeps R
 					}
-					desc.w[base+offExt/4] = uint32(data[i+2]) << 8
-					desc.w[base] = st<<16 | desc.w[base]&0xffff
-					if st&stR == 0 {
+					desc.W[base+bd.Ext/4] = uint32(data[i+2]) << 8
+					desc.W[base] = st<<16 | desc.W[base]&0xffff
+					if st&bd.Own == 0 {
 						dev = (dev + 1) % size
 					}
 				}
@@ -65,7 +62,7 @@ func FuzzCompletionStatus(f *testing.F) {
 			}
 			// Every descriptor still owned by the device keeps its page.
 			for j := range size {
-				if desc.w[j*DescSize/4]>>16&stR != 0 && pool.Refs(r.bufs[j].Page) <= 0 {
+				if desc.W[j*bd.Size/4]>>16&bd.Own != 0 && pool.Refs(r.bufs[j].Page) <= 0 {
 					t.Fatalf("descriptor %d owned by the device but its page was released", j)
 				}
 			}

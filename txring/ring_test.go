@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/internal/noncoherent"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/txring"
@@ -34,7 +35,7 @@ func newRig(t testing.TB, seed uint64, size, pages int, hostile bool) *rig {
 		t.Fatal(err)
 	}
 	rxd, _ := sys.NewDescRegion(0x00900000, 64)
-	txd, _ := sys.NewDescRegion(0x00910000, size*txring.DescSize)
+	txd, _ := sys.NewDescRegion(0x00910000, size*bd.Size)
 	dev, err := sys.NewENET(noncoherent.ENETConfig{Rx: rxd, Tx: txd, RxSize: 2, TxSize: size, MRBR: 1536})
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +69,9 @@ func (g *rig) finish() {
 	if g.head != len(g.want) {
 		g.t.Fatalf("%d frames queued, %d sent", len(g.want), g.head)
 	}
+	if got, want := g.tx.Stats().TxErrors, g.dev.Stats.TxErrors; got != want {
+		g.t.Fatalf("ring counted %d TX errors, the device wrote back %d", got, want)
+	}
 	if s := g.pool.Stats(); s.InFlight != 0 || s.BadUnref != 0 {
 		g.t.Fatalf("pages leaked: %+v", s)
 	}
@@ -96,7 +100,7 @@ func TestCopyBatchOneDoorbell(t *testing.T) {
 	var b [2048]byte
 	for seq := uint64(1); seq <= 10; seq++ {
 		g.want = append(g.want, seq)
-		if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, 60+int(seq)*100, 0)); err != nil {
+		if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], seq, 60+int(seq)*100, 0))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +113,7 @@ func TestCopyBatchOneDoorbell(t *testing.T) {
 	if d := g.sys.C.Doorbells - before; d != 1 {
 		t.Fatalf("%d doorbells for one batch", d)
 	}
-	if s := g.tx.Stats(); s.Doorbells != 1 || s.CopyFrames != 10 || s.CopiedBytes == 0 {
+	if s := g.tx.Stats(); s.Doorbells != 1 || s.BuiltFrames != 10 || s.BuiltBytes == 0 {
 		t.Fatalf("stats %+v", s)
 	}
 	g.finish()
@@ -137,14 +141,14 @@ func TestRefZeroCopy(t *testing.T) {
 	if g.tx.Reclaim(4) != 1 || g.pool.Stats().InFlight != 0 {
 		t.Fatalf("completion did not release the page: %+v", g.pool.Stats())
 	}
-	if s := g.tx.Stats(); s.CopiedBytes != 0 || s.RefFrames != 1 {
+	if s := g.tx.Stats(); s.BuiltBytes != 0 || s.RefFrames != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 	g.finish()
 }
 
-// TestFullReported: a full ring refuses, the caller keeps its buffer, and
-// the ring works again once the device completed.
+// TestFullReported: a full ring refuses, releases a refused reference at
+// once, and works again once the device completed.
 func TestFullReported(t *testing.T) {
 	g := newRig(t, 4, 4, 16, false)
 	var b [2048]byte
@@ -152,26 +156,25 @@ func TestFullReported(t *testing.T) {
 	for range 4 {
 		seq++
 		g.want = append(g.want, seq)
-		if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, 100, 0)); err != nil {
+		if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], seq, 100, 0))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], 99, 100, 0)); !errors.Is(err, txring.ErrFull) {
+	if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], 99, 100, 0))); !errors.Is(err, txring.ErrFull) {
 		t.Fatalf("fifth frame in a ring of 4: %v", err)
 	}
 	pg, _ := g.pool.Get()
 	if err := g.tx.EnqueueRef(pagepool.Buf{Page: pg, Len: 100}); !errors.Is(err, txring.ErrFull) {
 		t.Fatalf("ref into a full ring: %v", err)
 	}
-	if g.pool.Refs(pg) != 1 {
-		t.Fatal("a refused reference was consumed")
+	if g.pool.Refs(pg) != 0 {
+		t.Fatal("a refused reference was not released")
 	}
-	g.pool.Unref(pg)
 	g.tx.Flush()
 	g.sys.Quiesce()
 	seq++
 	g.want = append(g.want, seq)
-	if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, 100, 0)); err != nil {
+	if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], seq, 100, 0))); err != nil {
 		t.Fatalf("ring still full after completions: %v", err)
 	}
 	g.tx.Flush()
@@ -184,19 +187,33 @@ func TestFullReported(t *testing.T) {
 func TestBadBuffers(t *testing.T) {
 	g := newRig(t, 5, 4, 4, false)
 	pg, _ := g.pool.Get()
-	for _, b := range []pagepool.Buf{
+	bad := []pagepool.Buf{
 		{Page: pg, Off: 0, Len: 0},
 		{Page: pg, Off: 8, Len: 100}, // misaligned for the uDMA
 		{Page: pg, Off: 4000, Len: 200},
-	} {
+	}
+	for range bad[1:] {
+		g.pool.Ref(pg) // each refused Buf gives one reference back
+	}
+	for _, b := range bad {
 		if err := g.tx.EnqueueRef(b); !errors.Is(err, txring.ErrBadBuf) {
 			t.Errorf("buffer %+v accepted: %v", b, err)
 		}
 	}
-	if err := g.tx.EnqueueCopy(make([]byte, pagepool.HalfSize+1)); !errors.Is(err, txring.ErrBadBuf) {
-		t.Errorf("oversized copy accepted: %v", err)
+	if g.pool.Refs(pg) != 0 {
+		t.Errorf("refused buffers left %d references", g.pool.Refs(pg))
 	}
-	g.pool.Unref(pg)
+	if err := g.tx.EnqueueWith(pagepool.HalfSize+1, copyOf(nil)); !errors.Is(err, txring.ErrBadBuf) {
+		t.Errorf("oversized loan accepted: %v", err)
+	}
+	for _, n := range []int{0, -1, 61} { // nothing, or more than was lent
+		if err := g.tx.EnqueueWith(60, func([]byte) int { return n }); !errors.Is(err, txring.ErrUnfilled) {
+			t.Errorf("fill returning %d: %v", n, err)
+		}
+	}
+	if s := g.tx.Stats(); s.Unfilled != 3 || s.BuiltFrames != 0 {
+		t.Errorf("stats %+v", s)
+	}
 	g.finish()
 }
 
@@ -206,11 +223,11 @@ func TestNoPage(t *testing.T) {
 	var b [2048]byte
 	for seq := uint64(1); seq <= 2; seq++ {
 		g.want = append(g.want, seq)
-		if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, 64, 0)); err != nil {
+		if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], seq, 64, 0))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], 3, 64, 0)); !errors.Is(err, txring.ErrNoPage) {
+	if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], 3, 64, 0))); !errors.Is(err, txring.ErrNoPage) {
 		t.Fatalf("copy with an empty pool: %v", err)
 	}
 	g.tx.Flush()
@@ -244,13 +261,11 @@ func TestSoak(t *testing.T) {
 				g.want = append(g.want, seq)
 				var err error
 				if rnd(2) == 0 {
-					err = g.tx.EnqueueCopy(noncoherent.PutTestFrame(b[:], seq, n, 0))
+					err = g.tx.EnqueueWith(pagepool.HalfSize, copyOf(noncoherent.PutTestFrame(b[:], seq, n, 0)))
 				} else if pg, ok := g.pool.Get(); ok {
 					off := rnd(2) * pagepool.HalfSize
 					g.pool.CopyIn(pg, off, noncoherent.PutTestFrame(b[:], seq, n, 0))
-					if err = g.tx.EnqueueRef(pagepool.Buf{Page: pg, Off: uint16(off), Len: uint16(n)}); err != nil {
-						g.pool.Unref(pg)
-					}
+					err = g.tx.EnqueueRef(pagepool.Buf{Page: pg, Off: uint16(off), Len: uint16(n)}) // the ring's, also on error
 				} else {
 					err = txring.ErrNoPage
 				}
@@ -282,7 +297,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 		g.want = g.want[:0]
 		g.head = 0
 		g.want = append(g.want, 1)
-		if err := g.tx.EnqueueCopy(frame); err != nil {
+		if err := g.tx.EnqueueWith(pagepool.HalfSize, copyOf(frame)); err != nil {
 			t.Fatal(err)
 		}
 		g.tx.Flush()
@@ -311,4 +326,15 @@ func TestSteadyStateAllocs(t *testing.T) {
 	g.want = g.want[:0]
 	g.head = 0
 	g.finish()
+}
+
+// copyOf is an EnqueueWith fill that copies f, or sends nothing if f does
+// not fit the loan.
+func copyOf(f []byte) func([]byte) int {
+	return func(buf []byte) int {
+		if len(f) > len(buf) {
+			return 0
+		}
+		return copy(buf, f)
+	}
 }

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime/goos"
@@ -17,6 +18,7 @@ import (
 	_ "unsafe" // go:linkname
 
 	"github.com/fosbury-net/fosbury/board/semihosting"
+	fenet "github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
 	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
 	"github.com/fosbury-net/fosbury/mgmt"
@@ -43,9 +45,16 @@ type copyPort struct {
 }
 
 func (p *copyPort) LinkAddress() tcpip.LinkAddress { return p.mac }
-func (p *copyPort) TxReserve(n int) ([]byte, bool) { return p.buf[:], n <= len(p.buf) }
-func (p *copyPort) TxCommit(n int)                 { p.hw.Transmit(p.buf[:n]) }
-func (p *copyPort) TxFlush()                       {}
+func (p *copyPort) Flush()                         {}
+func (p *copyPort) With(max int, fill func([]byte) int) error {
+	if max > len(p.buf) {
+		return errors.New("baseline: frame too long")
+	}
+	if n := fill(p.buf[:max]); n > 0 && n <= max {
+		p.hw.Transmit(p.buf[:n])
+	}
+	return nil
+}
 
 func main() {
 	if !imx6ul.Native {
@@ -92,9 +101,12 @@ func run() error {
 		return fmt.Errorf("listen: %v", err)
 	}
 	go mgmt.Serve(ln, mgmt.Options{Version: "baseline-" + Version, Started: started, Collect: func(st *mgmt.Status) {
-		st.Ports = []mgmt.PortStatus{{Name: "lan", Link: true, Counters: map[string]uint64{
-			"rx_frames": rx, "rx_busy_ns": busy, "stack_rx": ep.RxFrames.Load(), "stack_tx": ep.TxFrames.Load()}}}
-		st.Filter = map[string]uint64{"dropped": dropped}
+		// The same fields the appliance fills, where the copy driver has them.
+		p := mgmt.PortStatus{Name: "lan", Link: fenet.Link{Up: true, Speed: 100, FullDuplex: true}, Stack: ep.Stats()}
+		p.Driver.RX.Frames = rx
+		st.Ports = []mgmt.PortStatus{p}
+		st.Loop.BusyNS = busy
+		st.Datapath.Dropped = dropped
 	}})
 
 	// Receive as imx-enet does: on each RXF interrupt, copy every ready

@@ -14,6 +14,9 @@ import (
 	"runtime/goos"
 	"sync"
 	"time"
+	_ "unsafe" // go:linkname
+
+	"github.com/fosbury-net/fosbury/board/idle"
 )
 
 // checkGoroutines runs a pipeline of goroutines over unbuffered and
@@ -49,6 +52,37 @@ func checkGoroutines() error {
 	}
 	return nil
 }
+
+// checkIdle: while a goroutine sleeps and nothing else runs, the CPU
+// halts in the governor (board/idle); and the runtime's clock, which our
+// toolchain computes from the generic timer's count itself, reads the
+// same time as the board's scale of that count (nothing moved the clock
+// with SetTime here, so the offset is 0).
+func checkIdle() error {
+	s0 := idle.Read()
+	time.Sleep(50 * time.Millisecond)
+	s1 := idle.Read()
+	idleNS, upNS := s1.IdleNS-s0.IdleNS, s1.UptimeNS-s0.UptimeNS
+	if s1.IdleNS <= s0.IdleNS {
+		return fmt.Errorf("no idle time during a 50ms sleep (%d ns, then %d ns)", s0.IdleNS, s1.IdleNS)
+	}
+	if idleNS > upNS {
+		return fmt.Errorf("idle %d ns over an uptime of %d ns", idleNS, upNS)
+	}
+	for range 1000 {
+		before := idle.Read().UptimeNS
+		now := uint64(nanotime())
+		after := idle.Read().UptimeNS
+		if now < before || now > after {
+			return fmt.Errorf("runtime clock %d ns outside the board's [%d, %d]", now, before, after)
+		}
+	}
+	fmt.Printf("selftest: idle %v of %v during a 50ms sleep\n", time.Duration(idleNS), time.Duration(upNS))
+	return nil
+}
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 // Sleep bounds, in guest time: never early, and late by at most sleepSlack
 // (QEMU's guest clock follows the host's, which a loaded host delays).
@@ -95,6 +129,29 @@ func checkTimers() error {
 	defer tk.Stop()
 	for i := 0; i < 5; i++ {
 		<-tk.C
+	}
+	return nil
+}
+
+// checkWallClock moves the date with goos.SetWallOffset (as SNTP does)
+// and checks that time.Now follows while the monotonic clock and a
+// pending timer do not: the timer fires neither early nor at once.
+func checkWallClock() error {
+	const wait = 200 * time.Millisecond
+	t0 := time.Now()
+	tm := time.NewTimer(wait)
+	date := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	goos.SetWallOffset(goos.WallOffset() + int64(date.Sub(time.Now())))
+	defer goos.SetWallOffset(0)
+	if now := time.Now(); now.Before(date) || now.After(date.Add(time.Minute)) {
+		return fmt.Errorf("time.Now() = %v after setting the date to %v", now, date)
+	}
+	if d := time.Since(t0); d < 0 || d > time.Minute {
+		return fmt.Errorf("the monotonic clock moved by %v with the date", d)
+	}
+	<-tm.C
+	if d := time.Since(t0); d < wait {
+		return fmt.Errorf("a %v timer fired after %v when the date moved", wait, d)
 	}
 	return nil
 }

@@ -5,27 +5,20 @@
 // guest's lan port, ENET1, the second its wan port, ENET2) and measures the
 // guest's whole-system cost per frame of named workloads between them.
 // Nothing here knows the guest: it reports its clock, idle time and frame
-// counters through a Probe. Everything it creates is named after
-// Options.Prefix and removed by Close. Needs root.
+// counters through a Probe. The hosts are linuxhost's; everything here is
+// named after Options.Prefix and removed by Close. Needs root.
 package netbench
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
-	"strings"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/fosbury-net/fosbury/hw-tests/linuxhost"
 )
 
 // Options name and address the two hosts.
@@ -39,12 +32,11 @@ type Options struct {
 	LAN, WAN, LAN6, WAN6 netip.Prefix
 }
 
-// Host is one peer: a namespace holding one tap device of the same name.
+// Host is one peer: a linuxhost.Host (a namespace holding a tap of the
+// same name) with its addresses.
 type Host struct {
-	Name  string
-	MAC   net.HardwareAddr
-	Addr  netip.Prefix
-	Addr6 netip.Prefix
+	*linuxhost.Host
+	Addr, Addr6 netip.Prefix
 }
 
 // Wires are the two hosts. LAN is on the guest's first NIC, WAN on its
@@ -55,36 +47,34 @@ type Wires struct {
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
 
+// The hosts' MACs, locally administered.
+var (
+	lanMAC = net.HardwareAddr{0x02, 0, 0, 0x77, 0, 1}
+	wanMAC = net.HardwareAddr{0x02, 0, 0, 0x77, 0, 2}
+)
+
 // New creates the namespaces and the taps (still in the root namespace,
-// where QEMU opens them by name). Leftovers of a killed run with the same
-// prefix are removed first.
+// where QEMU opens them by name).
 func New(o Options) (*Wires, error) {
 	if !prefixRE.MatchString(o.Prefix) {
 		return nil, fmt.Errorf("netbench: prefix %q: want 1-12 lower-case letters and digits, starting with a letter", o.Prefix)
 	}
-	if !o.LAN.IsValid() {
-		o.LAN = netip.MustParsePrefix("10.77.0.1/24")
+	if err := linuxhost.Available(); err != nil {
+		return nil, err
 	}
-	if !o.WAN.IsValid() {
-		o.WAN = netip.MustParsePrefix("10.77.0.2/24")
-	}
-	if !o.LAN6.IsValid() {
-		o.LAN6 = netip.MustParsePrefix("fd77::1/64")
-	}
-	if !o.WAN6.IsValid() {
-		o.WAN6 = netip.MustParsePrefix("fd77::2/64")
-	}
-	w := &Wires{
-		LAN: &Host{Name: o.Prefix + "lan", MAC: net.HardwareAddr{0x02, 0, 0, 0x77, 0, 1}, Addr: o.LAN, Addr6: o.LAN6},
-		WAN: &Host{Name: o.Prefix + "wan", MAC: net.HardwareAddr{0x02, 0, 0, 0x77, 0, 2}, Addr: o.WAN, Addr6: o.WAN6},
-	}
-	w.Close()
-	for _, h := range w.hosts() {
-		if err := ip("netns", "add", h.Name); err != nil {
-			w.Close()
-			return nil, err
+	def := func(p *netip.Prefix, s string) {
+		if !p.IsValid() {
+			*p = netip.MustParsePrefix(s)
 		}
-		if err := ip("tuntap", "add", "dev", h.Name, "mode", "tap"); err != nil {
+	}
+	def(&o.LAN, "10.77.0.1/24")
+	def(&o.WAN, "10.77.0.2/24")
+	def(&o.LAN6, "fd77::1/64")
+	def(&o.WAN6, "fd77::2/64")
+	w := &Wires{LAN: &Host{Addr: o.LAN, Addr6: o.LAN6}, WAN: &Host{Addr: o.WAN, Addr6: o.WAN6}}
+	for i, h := range w.hosts() {
+		var err error
+		if h.Host, err = linuxhost.New(o.Prefix + [...]string{"lan", "wan"}[i]); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -106,61 +96,24 @@ func (w *Wires) QEMUArgs() []string {
 }
 
 // Attach moves each tap, which QEMU must hold open by now, into its
-// namespace and configures the host: address, MAC, no IPv6 duplicate
-// address detection nor router solicitations (their frames would land in
-// the first measurement).
+// namespace and configures the host (linuxhost.Host.Attach: a quiet host,
+// IPv6 usable at once).
 func (w *Wires) Attach() error {
-	for _, h := range w.hosts() {
-		steps := [][]string{
-			{"link", "set", h.Name, "netns", h.Name},
-			{"-n", h.Name, "link", "set", "lo", "up"},
-			{"-n", h.Name, "link", "set", h.Name, "address", h.MAC.String()},
-		}
-		for _, s := range steps {
-			if err := ip(s...); err != nil {
-				return err
-			}
-		}
-		sysctl := fmt.Sprintf("echo 0 >/proc/sys/net/ipv6/conf/%[1]s/accept_dad && echo 0 >/proc/sys/net/ipv6/conf/%[1]s/router_solicitations", h.Name)
-		if out, err := h.Command(context.Background(), "sh", "-c", sysctl).CombinedOutput(); err != nil {
-			return fmt.Errorf("netbench: %s: %v: %s", h.Name, err, out)
-		}
-		for _, s := range [][]string{
-			{"-n", h.Name, "addr", "add", h.Addr.String(), "dev", h.Name},
-			{"-n", h.Name, "addr", "add", h.Addr6.String(), "dev", h.Name, "nodad"},
-			{"-n", h.Name, "link", "set", h.Name, "up"},
-		} {
-			if err := ip(s...); err != nil {
-				return err
-			}
+	for i, h := range w.hosts() {
+		if err := h.Host.Attach([...]net.HardwareAddr{lanMAC, wanMAC}[i], []netip.Prefix{h.Addr, h.Addr6}); err != nil {
+			return fmt.Errorf("netbench: %v", err)
 		}
 	}
 	return nil
 }
 
-// Close removes the taps and namespaces. Stop the guest first: a tap QEMU
-// still holds disappears only when QEMU closes it.
-func (w *Wires) Close() error {
-	var errs []error
+// Close removes the taps and namespaces. Stop the guest first.
+func (w *Wires) Close() {
 	for _, h := range w.hosts() {
-		// The tap is in its namespace after Attach, in the root one
-		// before (or not at all): one of these fails, which is fine.
-		_ = exec.Command("ip", "-n", h.Name, "tuntap", "del", "dev", h.Name, "mode", "tap").Run()
-		_ = exec.Command("ip", "tuntap", "del", "dev", h.Name, "mode", "tap").Run()
-		if _, err := os.Stat("/run/netns/" + h.Name); err == nil {
-			if err := ip("netns", "del", h.Name); err != nil {
-				errs = append(errs, err)
-			}
+		if h.Host != nil {
+			h.Host.Close()
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// Command runs a program inside the host's namespace.
-func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.Name, name}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	return cmd
 }
 
 // TapCounters are the host side of one wire, from the tap's own counters:
@@ -187,58 +140,6 @@ func (h *Host) Counters() (TapCounters, error) {
 	}
 	s := links[0].Stats
 	return TapCounters{RX: s.RX.Packets, TX: s.TX.Packets, TXDropped: s.TX.Dropped}, nil
-}
-
-// inNS runs f on an OS thread switched into the host's namespace. A socket
-// made there stays in that namespace whichever thread uses it later.
-func (h *Host) inNS(f func() error) error {
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// Left locked if the way back fails: the runtime then ends this
-		// thread with the goroutine instead of reusing it.
-		self, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- err
-			return
-		}
-		defer self.Close()
-		target, err := os.Open("/run/netns/" + h.Name)
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- err
-			return
-		}
-		defer target.Close()
-		if err := setns(target); err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("netbench: setns %s: %v", h.Name, err)
-			return
-		}
-		ferr := f()
-		if err := setns(self); err != nil {
-			done <- errors.Join(ferr, fmt.Errorf("netbench: setns back: %v", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		done <- ferr
-	}()
-	return <-done
-}
-
-func setns(f *os.File) error {
-	return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-}
-
-func ip(args ...string) error {
-	var stderr bytes.Buffer
-	cmd := exec.Command("ip", args...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("netbench: ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
 }
 
 // waitQuiet waits until the host's tap stops moving frames (QEMU took or

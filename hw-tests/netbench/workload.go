@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fosbury-net/fosbury/hw-tests/craft"
 )
 
 // Traffic is what the hosts saw of one workload run.
@@ -172,30 +174,28 @@ const etherTypeLLDP = 0x88cc
 // carries chassis ID, port ID and TTL TLVs (IEEE 802.1AB 8.5) and is
 // padded to the 60-byte minimum.
 func LLDPFrame(dst, src net.HardwareAddr) []byte {
-	f := make([]byte, 0, 60)
-	f = append(f, dst...)
-	f = append(f, src...)
-	f = binary.BigEndian.AppendUint16(f, etherTypeLLDP)
-	tlv := func(typ, n int) { f = binary.BigEndian.AppendUint16(f, uint16(typ<<9|n)) }
+	var b []byte
+	tlv := func(typ, n int) { b = binary.BigEndian.AppendUint16(b, uint16(typ<<9|n)) }
 	tlv(1, 7) // chassis ID, subtype 4: MAC address
-	f = append(append(f, 4), src...)
+	b = append(append(b, 4), src...)
 	tlv(2, 7) // port ID, subtype 3: MAC address
-	f = append(append(f, 3), src...)
+	b = append(append(b, 3), src...)
 	tlv(3, 2) // TTL
-	f = binary.BigEndian.AppendUint16(f, 120)
+	b = binary.BigEndian.AppendUint16(b, 120)
 	tlv(0, 0) // end
-	return f[:60]
+	f := craft.Eth{Dst: dst, Src: src}.Frame(etherTypeLLDP, b)
+	return append(f, make([]byte, max(0, 60-len(f)))...)
 }
 
 // sendDropped sends frames from the lan host through a packet socket, in
 // groups of burst frames back to back, one group per interval. A frame the
 // tap could not queue is not resent: the guest's counters say what it got.
 func sendDropped(ctx context.Context, w *Wires, frames, burst int, interval time.Duration) (Traffic, error) {
-	fd, err := w.LAN.packetSocket(etherTypeLLDP)
+	raw, err := w.LAN.Raw()
 	if err != nil {
 		return Traffic{}, err
 	}
-	defer syscall.Close(fd)
+	defer raw.Close()
 	frame := LLDPFrame(w.WAN.MAC, w.LAN.MAC)
 	var t Traffic
 	start := time.Now()
@@ -206,9 +206,9 @@ func sendDropped(ctx context.Context, w *Wires, frames, burst int, interval time
 		}
 		for i := 0; i < burst && sent < frames; i++ {
 			sent++
-			if _, err := syscall.Write(fd, frame); err == nil {
+			if err := raw.Send(frame); err == nil {
 				t.Sent++
-			} else if err != syscall.ENOBUFS && err != syscall.EAGAIN {
+			} else if !errors.Is(err, syscall.ENOBUFS) {
 				return t, fmt.Errorf("netbench: send on %s: %v", w.LAN.Name, err)
 			}
 		}
@@ -217,32 +217,6 @@ func sendDropped(ctx context.Context, w *Wires, frames, burst int, interval time
 	}
 	t.Wall = time.Since(start)
 	return t, nil
-}
-
-// packetSocket opens a raw packet socket bound to the host's tap.
-func (h *Host) packetSocket(etherType uint16) (int, error) {
-	proto := int(etherType>>8 | etherType<<8&0xff00) // network byte order
-	fd := -1
-	err := h.inNS(func() error {
-		ifc, err := net.InterfaceByName(h.Name)
-		if err != nil {
-			return err
-		}
-		s, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0) // 0: send only
-		if err != nil {
-			return err
-		}
-		if err := syscall.Bind(s, &syscall.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifc.Index}); err != nil {
-			syscall.Close(s)
-			return err
-		}
-		fd = s
-		return nil
-	})
-	if err != nil {
-		return -1, fmt.Errorf("netbench: packet socket on %s: %v", h.Name, err)
-	}
-	return fd, nil
 }
 
 // Ping sends n echo requests (one every 10 ms, each waiting at most a

@@ -30,11 +30,18 @@
 //     CPUStored to mark every line it wrote;
 //   - dirty lines reach RAM only when cleaned or evicted (seeded, random);
 //     invalidating a dirty line loses the CPU's data and is reported;
+//   - some lines start present and dirty with garbage (DirtyPermille): the
+//     CPU used those pages before, so a buffer must be cleaned before the
+//     device first owns it;
 //   - loads may be satisfied early (before an earlier load of the
 //     descriptor's ownership bit) unless a load barrier (DmaRMB) came
 //     between: a descriptor word or a cache line the device wrote since the
 //     last DmaRMB may then read as its previous value. For data this shows
 //     up at invalidation time: the refetched line may hold the pre-DMA RAM.
+//     The device's write-back differs from what the CPU wrote in both
+//     directions: RX status and length, and on TX the enhanced status with
+//     a transmit error (TxErrPermille, counted in ENETStats.TxErrors), so a
+//     ring reading it before its dma_rmb miscounts.
 //
 // Non-cacheable descriptor stores go to a store buffer that drains in random
 // order within a barrier epoch: DmaWMB and DmaRMB (DMB OSHST / DMB OSH) start

@@ -34,6 +34,13 @@ const (
 	ExtRxInt = 0x00800000 // RX_INT: raise RXF for this descriptor
 	ExtME    = 0x80000000 // RX: MAC error
 	ExtTxInt = 0x40000000 // TX_INT: raise TXF for this descriptor
+	ExtTXE   = 0x00008000 // TX: some error below occurred
+	ExtUE    = 0x00002000 // TX underflow
+	ExtEE    = 0x00001000 // excess collisions
+	ExtFE    = 0x00000800 // frame error
+	ExtLCE   = 0x00000400 // late collision
+	ExtOE    = 0x00000200 // FIFO overflow
+	ExtTSE   = 0x00000100 // timestamp error
 	BDU      = 0x80000000
 
 	fcsLen = 4
@@ -53,7 +60,10 @@ type ENETConfig struct {
 type ENETStats struct {
 	RxFrames, RxMissed, RxDescs uint64
 	TxFrames, TxDescs           uint64
+	TxErrors                    uint64 // descriptors written back with TXE
 }
+
+var txErrCauses = [...]uint32{ExtUE, ExtEE, ExtFE, ExtLCE, ExtOE, ExtTSE}
 
 // ENET is the modelled DMA engine of one MAC.
 type ENET struct {
@@ -272,14 +282,21 @@ func (e *ENET) txOne() bool {
 		e.s.dmaRead(off, e.txBuf[e.txLen:e.txLen+n])
 		e.txLen += n
 	}
+	x := ext & ExtTxInt
 	if st&StL != 0 {
 		e.Stats.TxFrames++
 		if e.onTx != nil {
 			e.onTx(e.txBuf[:e.txLen])
 		}
 		e.txLen = 0
+		// The frame still reaches the wire (as after a late collision or
+		// a timestamp error): what matters is the status the ring reads.
+		if e.s.rng.permille(e.s.cfg.TxErrPermille) {
+			x |= ExtTXE | txErrCauses[e.s.rng.intn(len(txErrCauses))]
+			e.Stats.TxErrors++
+		}
 	}
-	r.devStore(base+wExt, ext&ExtTxInt)
+	r.devStore(base+wExt, x)
 	r.devStore(base+wBDU, BDU)
 	r.devStore(base+wLenStat, uint32(st&^StR)<<16|uint32(n))
 	e.txNext = (d + 1) % e.cfg.TxSize

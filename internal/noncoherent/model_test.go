@@ -173,3 +173,62 @@ func TestSameValueStoreOnStaleLine(t *testing.T) {
 		t.Fatal("CPUStored did not make the store reach RAM on clean")
 	}
 }
+
+// TestTxWriteBackStaleWithoutRMB: once a load saw R clear, the enhanced
+// status (where the device reports a TX error) may still read as the value
+// the CPU wrote, unless a DmaRMB came between.
+func TestTxWriteBackStaleWithoutRMB(t *testing.T) {
+	for _, barrier := range []bool{false, true} {
+		stale := 0
+		for seed := uint64(1); seed <= 200; seed++ {
+			s, _ := New(Config{Seed: seed, RegionSize: 4096, StalePermille: 500, TxErrPermille: 1000})
+			rx, _ := s.NewDescRegion(0x1000, 32)
+			tx, _ := s.NewDescRegion(0x2000, 32)
+			e, _ := s.NewENET(ENETConfig{Rx: rx, Tx: tx, RxSize: 1, TxSize: 1, MRBR: 1536})
+			tx.Store32(4, uint32(s.BusAddr()))
+			tx.Store32(8, ExtTxInt)
+			s.DmaWMB()
+			tx.Store32(0, uint32(StR|StW|StL|StTC)<<16|60)
+			s.WMB()
+			e.TxDoorbell().Kick()
+			e.Step(1)
+			if e.Stats.TxErrors != 1 {
+				t.Fatalf("seed %d: %d TX errors written back, want 1", seed, e.Stats.TxErrors)
+			}
+			for i := 0; tx.Load32(0)>>16&StR != 0; i++ {
+				if i > 100 {
+					t.Fatalf("seed %d: R never read as clear", seed)
+				}
+			}
+			if barrier {
+				s.DmaRMB()
+			}
+			if tx.Load32(8)&ExtTXE == 0 {
+				stale++
+			}
+			if _, n := s.Errors(); n != 0 {
+				t.Fatalf("seed %d: %d violations", seed, n)
+			}
+		}
+		if (stale > 0) == barrier {
+			t.Fatalf("barrier=%v: %d of 200 status reads missed the TX error", barrier, stale)
+		}
+	}
+}
+
+// TestDirtyAtStart: DirtyPermille lines hold CPU garbage that reaches RAM
+// on clean (or eviction), and invalidating them is reported.
+func TestDirtyAtStart(t *testing.T) {
+	s, _ := New(Config{Seed: 1, RegionSize: 4096, DirtyPermille: 1000})
+	if p, d := s.LineState(0); !p || !d || bytes.Equal(s.Bytes()[:LineSize], s.RAM()[:LineSize]) {
+		t.Fatalf("line 0 present %v dirty %v, view equals RAM: want a dirty garbage line", p, d)
+	}
+	s.Clean(0, 64)
+	if !bytes.Equal(s.Bytes()[:LineSize], s.RAM()[:LineSize]) {
+		t.Fatal("clean did not write the garbage back")
+	}
+	s.Invalidate(64, 64)
+	if _, n := s.Errors(); n != 1 {
+		t.Fatalf("invalidating a dirty line at start reported %d errors, want 1", n)
+	}
+}

@@ -24,6 +24,15 @@ type Config struct {
 	DevicePermille int // let each device process one descriptor
 	StalePermille  int // a load not ordered by DmaRMB returns the old value
 	StoreBuffer    int // store-buffer entries per descriptor region (default 8)
+
+	// DirtyPermille of the lines start present and dirty with garbage, at
+	// New: the CPU used those pages before the rings did (an earlier ring,
+	// a released TX reservation), so a buffer not cleaned before the
+	// device first owns it may be overwritten by an eviction.
+	DirtyPermille int
+	// TxErrPermille of the transmitted frames complete with a TX error
+	// written back into the enhanced status (TXE and one cause).
+	TxErrPermille int
 }
 
 // DefaultConfig is hostile enough that every missing operation shows in a
@@ -33,6 +42,7 @@ func DefaultConfig(seed uint64, regionSize int) Config {
 		Seed: seed, RegionSize: regionSize,
 		EvictPermille: 150, FillPermille: 300, DrainPermille: 400,
 		DevicePermille: 120, StalePermille: 500, StoreBuffer: 8,
+		DirtyPermille: 100, TxErrPermille: 20,
 	}
 }
 
@@ -86,7 +96,8 @@ type System struct {
 	onFail func(string)
 }
 
-// New builds a model with all of RAM zero and the cache empty.
+// New builds a model with all of RAM zero and the cache empty but for the
+// DirtyPermille lines.
 func New(cfg Config) (*System, error) {
 	if cfg.RegionSize <= 0 || cfg.RegionSize%4096 != 0 {
 		return nil, fmt.Errorf("noncoherent: region size %d is not a positive multiple of 4096", cfg.RegionSize)
@@ -106,6 +117,17 @@ func New(cfg Config) (*System, error) {
 	}
 	for i := range s.recent {
 		s.recent[i] = int32(s.rng.intn(len(s.state)))
+	}
+	for l := range s.state {
+		if !s.rng.permille(cfg.DirtyPermille) {
+			continue
+		}
+		o := l * LineSize
+		for i := o; i < o+LineSize; i++ {
+			s.cpu[i] = byte(s.rng.next())
+		}
+		copy(s.shadow[o:o+LineSize], s.cpu[o:o+LineSize])
+		s.state[l] = present | dirty
 	}
 	return s, nil
 }

@@ -1,8 +1,9 @@
 // Package link is the gVisor link endpoint over one fosbury port: frames
 // the driver's filter delivers locally come in through Deliver, one copy
 // each into a PacketBuffer; frames the stack sends are copied once into
-// TX buffers the driver lends, and the doorbell rings once per batch. It
-// owns no DMA memory and touches no registers: the Port does.
+// TX buffers the driver lends for the length of a call (Port.With), and
+// the doorbell rings once per batch. It owns no DMA memory and touches no
+// registers: the Port does.
 //
 // The endpoint carries raw Ethernet frames; wrap it with gVisor's
 // link/ethernet to give the stack an Ethernet NIC (see NewNIC).
@@ -19,24 +20,21 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
-// Port is what the endpoint needs from a driver port.
+// Port is what the endpoint needs from a driver port: fosbury's enet.TX
+// (with the port's address), or the copy baseline's driver.
 type Port interface {
 	// LinkAddress is the port's MAC address.
 	LinkAddress() tcpip.LinkAddress
 
-	// The endpoint calls the Tx methods from one goroutine at a time.
+	// With lends fill a transmit buffer of max bytes and queues the first
+	// n bytes, n being what fill returns (n <= 0 sends nothing); the loan
+	// ends when With returns. It fails, without calling fill, when the TX
+	// ring is full. The doorbell waits for Flush.
+	With(max int, fill func(buf []byte) int) error
 
-	// TxReserve lends a transmit buffer of at least n bytes, valid until
-	// the matching TxCommit; ok is false when the TX ring is full.
-	TxReserve(n int) (buf []byte, ok bool)
-
-	// TxCommit hands the first n bytes of the reserved buffer to the
-	// device, without ringing its doorbell.
-	TxCommit(n int)
-
-	// TxFlush rings the TX doorbell once for all frames committed since
-	// the previous flush.
-	TxFlush()
+	// Flush rings the TX doorbell once for all frames queued since the
+	// previous flush.
+	Flush()
 }
 
 // Options configures an Endpoint.
@@ -49,19 +47,43 @@ type Options struct {
 
 // Stats are the endpoint's own counters.
 type Stats struct {
-	RxFrames, RxBytes, RxDropped atomic.Uint64 // RxDropped: no dispatcher or runt
-	TxFrames, TxBytes, TxDropped atomic.Uint64 // TxDropped: TX ring full or too big
-	TxBatches                    atomic.Uint64 // doorbells rung
+	RxFrames  uint64 `json:"rx_frames"` // frames delivered to the stack
+	RxBytes   uint64 `json:"rx_bytes"`
+	RxDropped uint64 `json:"rx_dropped"` // no dispatcher attached, or a runt
+	TxFrames  uint64 `json:"tx_frames"`  // frames the stack sent
+	TxBytes   uint64 `json:"tx_bytes"`
+	TxDropped uint64 `json:"tx_dropped"` // TX ring full, or a frame above the MTU
+	TxBatches uint64 `json:"tx_batches"` // doorbells rung
+}
+
+// counters are the endpoint's live counters: the poll loop delivers while
+// the stack's goroutines send, once per frame of the management plane.
+type counters struct {
+	rxFrames, rxBytes, rxDropped atomic.Uint64
+	txFrames, txBytes, txDropped atomic.Uint64
+	txBatches                    atomic.Uint64
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Endpoint) Stats() Stats {
+	c := &e.c
+	return Stats{
+		RxFrames: c.rxFrames.Load(), RxBytes: c.rxBytes.Load(), RxDropped: c.rxDropped.Load(),
+		TxFrames: c.txFrames.Load(), TxBytes: c.txBytes.Load(), TxDropped: c.txDropped.Load(),
+		TxBatches: c.txBatches.Load(),
+	}
 }
 
 // Endpoint is a stack.LinkEndpoint carrying raw Ethernet frames.
 type Endpoint struct {
 	port Port
-	Stats
+	c    counters
 
-	// txMu serialises WritePackets: gVisor calls it from many goroutines
-	// and a Port's reserve/commit/flush sequence is not reentrant.
-	txMu sync.Mutex
+	// txMu serialises WritePackets: gVisor calls it from many goroutines;
+	// the packet being copied and the batch's flush are per call.
+	txMu   sync.Mutex
+	txPkt  *stack.PacketBuffer  // the packet fill copies, under txMu
+	txFill func(buf []byte) int // e.fillTx, bound once: no allocation per packet
 
 	mu         sync.RWMutex
 	mtu        uint32
@@ -77,7 +99,9 @@ func New(o Options) *Endpoint {
 	if o.MTU == 0 {
 		o.MTU = 1500
 	}
-	return &Endpoint{port: o.Port, mtu: o.MTU + header.EthernetMinimumSize, addr: o.Port.LinkAddress()}
+	e := &Endpoint{port: o.Port, mtu: o.MTU + header.EthernetMinimumSize, addr: o.Port.LinkAddress()}
+	e.txFill = e.fillTx
+	return e
 }
 
 // NewNIC returns the endpoint wrapped in gVisor's Ethernet layer, ready
@@ -95,12 +119,12 @@ func (e *Endpoint) Deliver(frame []byte) {
 	d := e.dispatcher
 	e.mu.RUnlock()
 	if d == nil || len(frame) < header.EthernetMinimumSize {
-		e.RxDropped.Add(1)
+		e.c.rxDropped.Add(1)
 		return
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
-	e.RxFrames.Add(1)
-	e.RxBytes.Add(uint64(len(frame)))
+	e.c.rxFrames.Add(1)
+	e.c.rxBytes.Add(uint64(len(frame)))
 	d.DeliverNetworkPacket(0, pkt) // the Ethernet layer reads the type
 	pkt.DecRef()
 }
@@ -115,30 +139,36 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	for _, pkt := range pkts.AsSlice() {
 		size := pkt.Size()
 		if size > int(e.MTU()) {
-			e.TxDropped.Add(1)
+			e.c.txDropped.Add(1)
 			err = &tcpip.ErrMessageTooLong{}
 			break
 		}
-		buf, ok := e.port.TxReserve(size)
-		if !ok {
-			e.TxDropped.Add(1)
+		e.txPkt = pkt
+		werr := e.port.With(size, e.txFill)
+		e.txPkt = nil
+		if werr != nil {
+			e.c.txDropped.Add(1)
 			err = &tcpip.ErrNoBufferSpace{}
 			break
 		}
-		off := 0
-		for _, s := range pkt.AsSlices() {
-			off += copy(buf[off:], s)
-		}
-		e.port.TxCommit(off)
-		e.TxFrames.Add(1)
-		e.TxBytes.Add(uint64(off))
+		e.c.txFrames.Add(1)
+		e.c.txBytes.Add(uint64(size))
 		n++
 	}
 	if n > 0 {
-		e.port.TxFlush()
-		e.TxBatches.Add(1)
+		e.port.Flush()
+		e.c.txBatches.Add(1)
 	}
 	return n, err
+}
+
+// fillTx copies e.txPkt into a lent TX buffer (see WritePackets).
+func (e *Endpoint) fillTx(buf []byte) int {
+	off := 0
+	for _, s := range e.txPkt.AsSlices() {
+		off += copy(buf[off:], s)
+	}
+	return off
 }
 
 // MTU implements stack.NetworkLinkEndpoint; it counts the Ethernet header,

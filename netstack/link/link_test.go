@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -18,13 +19,11 @@ import (
 // fakePort is a TX ring of fixed depth whose frames, once flushed, a
 // goroutine carries to the other side's Deliver, the way a cable would.
 type fakePort struct {
-	mac      tcpip.LinkAddress
-	slots    [][]byte
-	pending  [][]byte // committed, not yet flushed
-	reserved []byte
-	wire     chan []byte
-	flushes  int
-	full     bool // when set, TxReserve fails
+	mac     tcpip.LinkAddress
+	pending [][]byte // queued, not yet flushed
+	wire    chan []byte
+	flushes int
+	full    bool // when set, With fails
 }
 
 func newFakePort(mac tcpip.LinkAddress) *fakePort {
@@ -33,20 +32,18 @@ func newFakePort(mac tcpip.LinkAddress) *fakePort {
 
 func (p *fakePort) LinkAddress() tcpip.LinkAddress { return p.mac }
 
-func (p *fakePort) TxReserve(n int) ([]byte, bool) {
-	if p.full || n > 2048 {
-		return nil, false
+func (p *fakePort) With(max int, fill func([]byte) int) error {
+	if p.full || max > 2048 {
+		return errors.New("fake: full")
 	}
-	p.reserved = make([]byte, 2048)
-	return p.reserved, true
+	buf := make([]byte, max)
+	if n := fill(buf); n > 0 && n <= max {
+		p.pending = append(p.pending, buf[:n])
+	}
+	return nil
 }
 
-func (p *fakePort) TxCommit(n int) {
-	p.pending = append(p.pending, p.reserved[:n])
-	p.reserved = nil
-}
-
-func (p *fakePort) TxFlush() {
+func (p *fakePort) Flush() {
 	p.flushes++
 	for _, f := range p.pending {
 		p.wire <- f
@@ -128,13 +125,13 @@ func TestTCPThroughEndpoints(t *testing.T) {
 	if !bytes.Equal(got, sent) {
 		t.Fatal("echo differs")
 	}
-	if epa.TxFrames.Load() == 0 || epa.RxFrames.Load() == 0 {
-		t.Fatalf("counters did not move: tx %d rx %d", epa.TxFrames.Load(), epa.RxFrames.Load())
+	if epa.Stats().TxFrames == 0 || epa.Stats().RxFrames == 0 {
+		t.Fatalf("counters did not move: tx %d rx %d", epa.Stats().TxFrames, epa.Stats().RxFrames)
 	}
-	if b := epa.TxBatches.Load(); b != uint64(pa.flushes) || b > epa.TxFrames.Load() {
-		t.Fatalf("%d batches, %d flushes, %d frames", b, pa.flushes, epa.TxFrames.Load())
+	if b := epa.Stats().TxBatches; b != uint64(pa.flushes) || b > epa.Stats().TxFrames {
+		t.Fatalf("%d batches, %d flushes, %d frames", b, pa.flushes, epa.Stats().TxFrames)
 	}
-	t.Logf("a: %d frames in %d doorbells", epa.TxFrames.Load(), epa.TxBatches.Load())
+	t.Logf("a: %d frames in %d doorbells", epa.Stats().TxFrames, epa.Stats().TxBatches)
 }
 
 // A full TX ring is a counted drop with an error, not a panic or a block.
@@ -151,8 +148,8 @@ func TestTxRingFull(t *testing.T) {
 	if n != 0 || err == nil {
 		t.Fatalf("WritePackets = %d, %v; want 0 and an error", n, err)
 	}
-	if e.TxDropped.Load() != 1 || port.flushes != 0 {
-		t.Fatalf("dropped %d, flushes %d", e.TxDropped.Load(), port.flushes)
+	if e.Stats().TxDropped != 1 || port.flushes != 0 {
+		t.Fatalf("dropped %d, flushes %d", e.Stats().TxDropped, port.flushes)
 	}
 }
 
@@ -161,7 +158,7 @@ func TestDeliverDrops(t *testing.T) {
 	e := New(Options{Port: newFakePort("\x02\x00\x00\x00\x00\x09")})
 	e.Deliver(make([]byte, 60)) // not attached
 	e.Deliver(make([]byte, 3))
-	if e.RxDropped.Load() != 2 || e.RxFrames.Load() != 0 {
-		t.Fatalf("dropped %d, delivered %d", e.RxDropped.Load(), e.RxFrames.Load())
+	if e.Stats().RxDropped != 2 || e.Stats().RxFrames != 0 {
+		t.Fatalf("dropped %d, delivered %d", e.Stats().RxDropped, e.Stats().RxFrames)
 	}
 }

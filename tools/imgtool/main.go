@@ -4,6 +4,11 @@
 //	                           physical address (what mkimage -T imximage wraps)
 //	imgtool imx-entry ELF IMX  set the i.MX Image Vector Table entry to the ELF's
 //	                           e_entry (mkimage's -e wrote the load address there)
+//	imgtool sdimage OUT IMX DIR  a card image: partition table, the .imx at 1 KiB and
+//	                           the configuration files of DIR in the store (cfgstore)
+//	imgtool sdshow IMG         what each store slot of a card image holds
+//	imgtool token DIR          a new API token: prints it, writes DIR/fosbury.auth
+//	                           (its SHA-256) for sdimage
 //
 // It runs on the host; it touches only the files it is given.
 package main
@@ -17,19 +22,28 @@ import (
 	"os"
 )
 
+const usage = `usage: imgtool bin ELF OUT | imgtool imx-entry ELF IMX |
+       imgtool sdimage OUT IMX DIR | imgtool sdshow IMG | imgtool token DIR`
+
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: imgtool bin ELF OUT | imgtool imx-entry ELF IMX")
+	args := map[string]int{"bin": 2, "imx-entry": 2, "sdimage": 3, "sdshow": 1, "token": 1}
+	if len(os.Args) < 2 || args[os.Args[1]] != len(os.Args)-2 {
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	var err error
+	a := os.Args[2:]
 	switch os.Args[1] {
 	case "bin":
-		err = writeBin(os.Args[2], os.Args[3])
+		err = writeBin(a[0], a[1])
 	case "imx-entry":
-		err = patchIVTEntry(os.Args[2], os.Args[3])
-	default:
-		err = fmt.Errorf("unknown command %q", os.Args[1])
+		err = patchIVTEntry(a[0], a[1])
+	case "sdimage":
+		err = writeCard(a[0], a[1], a[2])
+	case "sdshow":
+		err = showCard(os.Stdout, a[0])
+	case "token":
+		err = writeToken(os.Stdout, a[0])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "imgtool:", err)

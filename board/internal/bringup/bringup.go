@@ -1,5 +1,6 @@
 // Package bringup applies board facts to the SoC: DMA region memory
-// attributes and ENET pin muxing. It writes MMU tables and IOMUXC
+// attributes and ENET pin muxing, then starts the interrupt controller
+// and the idle governor. It writes MMU tables, IOMUXC and GIC
 // registers, nothing else, and runs once at boot.
 //
 //go:build tamago && arm
@@ -11,6 +12,7 @@ import (
 	"runtime"
 
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/usbarmory/tamago/arm"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"github.com/usbarmory/tamago/soc/nxp/iomuxc"
@@ -27,8 +29,10 @@ const (
 	pageMap       = arm.MemoryRegion | arm.TTE_EXECUTE_NEVER
 )
 
-// Init checks the runtime stays below the DMA region, maps the region and
-// muxes every port's pins.
+// Init checks the runtime stays below the DMA region, maps the region,
+// muxes every port's pins, initialises the GIC (every interrupt off;
+// drivers enable theirs) and hands the idle CPU to the governor, which
+// needs the GIC for its alarm.
 func Init(b *board.Board) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -46,7 +50,8 @@ func Init(b *board.Board) error {
 			apply(pad)
 		}
 	}
-	return nil
+	imx6ul.GIC.Init()
+	return idle.Start(imx6ul.ARM, imx6ul.GIC)
 }
 
 func apply(p board.Pad) {

@@ -1,9 +1,12 @@
 // Package appliance is the firmware's common part on tamago/arm, for every
 // board: the banner, and the network bring-up — the page pool over the
 // board's DMA region, one MAC + PHY + RX/TX ring pair per port, the
-// datapath between them, and the netstack with its management plane.
-// The firmware mains (firmware/fosbury for the EVK and QEMU,
-// firmware/mk2lan) only pick the board.
+// datapath between them, one poll loop for every port, and the netstack
+// with its management plane. The firmware mains (firmware/fosbury for the
+// EVK and QEMU, firmware/mk2lan) only pick the board.
+//
+// Start reads as the bring-up order: newPool, newPorts (MACs), bringUpPHYs,
+// newRings, newDatapath, newNetstack, startPorts.
 //
 //go:build tamago && arm
 
@@ -13,21 +16,21 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"github.com/fosbury-net/fosbury/bd"
 	"github.com/fosbury-net/fosbury/board"
+	"github.com/fosbury-net/fosbury/board/idle"
+	"github.com/fosbury-net/fosbury/datapath"
 	"github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
-	"github.com/fosbury-net/fosbury/firmware/internal/datapath"
 	"github.com/fosbury-net/fosbury/mgmt"
 	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/fosbury-net/fosbury/netstack/link"
 	"github.com/fosbury-net/fosbury/pagepool"
 	"github.com/fosbury-net/fosbury/rxring"
 	"github.com/fosbury-net/fosbury/txring"
-	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -40,6 +43,11 @@ const (
 	// RX at +0, TX at +32 KiB.
 	descStride = 0x10000
 	txDescOff  = 0x8000
+	// linkEvery is how often the poll loop reads each PHY's link.
+	linkEvery = time.Second
+	// linkWait bounds the wait for a link at boot (autonegotiation takes
+	// about 2 s on the KSZ8081; QEMU's PHY is up at once).
+	linkWait, linkPoll = 3 * time.Second, 50 * time.Millisecond
 )
 
 type port struct {
@@ -47,41 +55,25 @@ type port struct {
 	hw   enet.Port
 	mac  *enet.MAC
 	addr [6]byte
-	link enet.Link
-	rxr  *rxring.Ring
-	txr  *txring.Ring
-	rx   *enet.RX
+	rx   *rxring.Ring
 	tx   *enet.TX
 	ep   *link.Endpoint
-	busy atomic.Int64 // guest ns in RX poll passes
-}
-
-// pollFlush is the RX ring the MAC polls: after each pass it rings the TX
-// doorbells of the ports the datapath forwarded to, once. It also sums the
-// guest time spent in passes (busy), which under QEMU -icount is the guest
-// instruction count: the per-frame cost make bench-qemu reports.
-type pollFlush struct {
-	*enet.RX
-	dp   *datapath.Datapath
-	busy *atomic.Int64
-}
-
-func (p pollFlush) Poll(budget int) int {
-	t0 := nanotime()
-	n := p.RX.Poll(budget)
-	p.dp.Flush()
-	p.busy.Add(nanotime() - t0)
-	return n
 }
 
 // Appliance is the running network side of the firmware.
 type Appliance struct {
 	version string
+	board   *board.Board
 	pool    *pagepool.Pool
 	ports   []*port
+	wake    chan struct{} // every MAC's ISR signals the one poll loop
+	loop    *enet.Loop
 	filter  *filter.Engine
 	dp      *datapath.Datapath
 	stack   *netstack.Stack
+	control *mgmt.Control // the API's configuration changes (control.go)
+	guard   *guard        // the watchdog's health monitor (watchdog.go)
+	auto    autoconf      // DHCP and SNTP (autoconf.go)
 }
 
 // physBytes is the CPU view of a physical range outside the Go heap.
@@ -91,88 +83,121 @@ func physBytes(addr uint32, n int) []byte {
 	return unsafe.Slice((*byte)(p), n)
 }
 
-// defaultMAC: QEMU's defaults for the first and second NIC (locally
-// administered), used until a board's fuses are read.
+// defaultMAC is port i's station address: QEMU's defaults for its first
+// and second NIC (52:54:00:12:34:56 and :57). The boards' OCOTP MAC fuses
+// are not read yet.
 func defaultMAC(i int) [6]byte { return [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, byte(0x56 + i)} }
 
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
 
 // Start brings up every port of board b with the configuration and rules.
-func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (*Appliance, error) {
-	d := b.DMA
+func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string, g *guard) (*Appliance, error) {
+	a := &Appliance{version: version, board: b, wake: make(chan struct{}, 1), guard: g}
+	for _, step := range []func() error{
+		a.newPool,
+		a.newPorts,
+		a.bringUpPHYs,
+		a.newRings,
+		func() error { return a.newDatapath(cfg, rules) },
+		func() error { return a.newNetstack(cfg) },
+		a.startPorts,
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// newPool carves the packet pages: the DMA region past its descriptor
+// section. One pool serves every port, so forwarding is zero-copy.
+func (a *Appliance) newPool() error {
+	d := a.board.DMA
 	mem, err := pagepool.NewARMMemory(uintptr(d.Start+d.DescBytes), int(d.Size-d.DescBytes))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	pool, err := pagepool.New(mem)
-	if err != nil {
-		return nil, err
-	}
-	a := &Appliance{pool: pool, version: version}
+	a.pool, err = pagepool.New(mem)
+	return err
+}
 
-	// MACs first: a port's PHY may sit on another port's MDIO bus.
-	byENET := map[int]*port{}
-	for i, bp := range b.Ports {
+// newPorts creates every port's MAC first: a port's PHY may sit on another
+// port's MDIO bus.
+func (a *Appliance) newPorts() error {
+	multi := len(a.board.Ports) > 1
+	for i, bp := range a.board.Ports {
 		p := &port{info: bp, hw: enet.ENET1, addr: defaultMAC(i)}
 		if bp.ENET == 2 {
 			p.hw = enet.ENET2
 		}
 		ipg, err := enet.EnableClocks(p.hw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.mac, err = enet.New(enet.Options{Port: p.hw, Regs: enet.NewMMIO(p.hw), MAC: p.addr, IPGClockHz: ipg,
-			Promiscuous: len(b.Ports) > 1, AllMulticast: true}) // the rings issue the wmb before each doorbell
+			Promiscuous: multi, AllMulticast: true, Wake: a.wake})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bp.Name, err)
+			return fmt.Errorf("%s: %w", bp.Name, err)
 		}
 		a.ports = append(a.ports, p)
-		byENET[bp.ENET] = p
+	}
+	return nil
+}
+
+// bringUpPHYs finds each port's PHY (on the board's MDIO bus, else its own
+// ENET's: QEMU 7.2) and waits a bounded time for its link.
+func (a *Appliance) bringUpPHYs() error {
+	byENET := map[int]*port{}
+	for _, p := range a.ports {
+		byENET[p.info.ENET] = p
 	}
 	for _, p := range a.ports {
 		bus := byENET[p.info.MDIOBus]
 		if bus == nil {
 			bus = p // the board's MDIO owner is not brought up: try our own
 		}
-		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true})
+		phy, where, err := enet.BringUpPHY(bus.mac.MDIO(), p.mac.MDIO(), p.info.PHYAddr, enet.PHYConfig{RefClk50MHz: true, ScanIfAbsent: a.board.PHYAlone(p.info)})
 		if err != nil {
-			return nil, fmt.Errorf("%s: PHY: %w", p.info.Name, err)
+			return fmt.Errorf("%s: PHY: %w", p.info.Name, err)
 		}
 		fmt.Printf("net: %s: ENET%d, %+v\n", p.info.Name, p.info.ENET, where)
 		p.mac.AttachPHY(phy)
-		p.link, err = p.mac.WaitLink(3*time.Second, 50*time.Millisecond)
-		fmt.Printf("net: %s: link %v (%v)\n", p.info.Name, p.link, err)
+		l, err := p.mac.WaitLink(linkWait, linkPoll)
+		fmt.Printf("net: %s: link %v (%v)\n", p.info.Name, l, err)
 	}
+	return nil
+}
 
-	// Rings, in the non-cacheable section of the DMA region.
-	var dpPorts []datapath.Port
-	var macs [][6]byte
+// newRings creates each port's RX and TX ring in the non-cacheable
+// section of the DMA region, their doorbells the port's MAC's.
+func (a *Appliance) newRings() error {
 	for i, p := range a.ports {
-		rxBus := d.Start + uint32(i)*descStride
+		rxBus := a.board.DMA.Start + uint32(i)*descStride
 		txBus := rxBus + txDescOff
-		rxd, err := pagepool.NewUncached(physBytes(rxBus, rxSize*rxring.DescSize), rxBus)
+		rxd, err := pagepool.NewUncached(physBytes(rxBus, rxSize*bd.Size), rxBus)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		txd, err := pagepool.NewUncached(physBytes(txBus, txSize*txring.DescSize), txBus)
+		txd, err := pagepool.NewUncached(physBytes(txBus, txSize*bd.Size), txBus)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if p.rxr, err = rxring.New(rxring.Options{Size: rxSize, Pool: pool, Desc: rxd, Doorbell: p.mac.RXBell(), FCS: true}); err != nil {
-			return nil, err
+		if p.rx, err = rxring.New(rxring.Options{Size: rxSize, Pool: a.pool, Desc: rxd, Doorbell: p.mac.RXBell(), FCS: true}); err != nil {
+			return err
 		}
-		if p.txr, err = txring.New(txring.Options{Size: txSize, Pool: pool, Desc: txd, Doorbell: p.mac.TXBell()}); err != nil {
-			return nil, err
+		txr, err := txring.New(txring.Options{Size: txSize, Pool: a.pool, Desc: txd, Doorbell: p.mac.TXBell()})
+		if err != nil {
+			return err
 		}
-		if p.tx, err = enet.NewTX(p.txr, txBus, pool); err != nil {
-			return nil, err
-		}
-		dpPorts = append(dpPorts, p.tx)
-		macs = append(macs, p.addr)
+		p.tx = enet.NewTX(txr)
 	}
+	return nil
+}
 
-	// Filter and datapath.
+// newDatapath loads the rules into the filter (the configuration's
+// addresses are its "self") and builds the datapath over the ports.
+func (a *Appliance) newDatapath(cfg *netstack.Config, rules []byte) error {
 	var self []netip.Prefix
 	for _, pc := range cfg.Ports {
 		for _, pfx := range pc.Addrs {
@@ -181,39 +206,52 @@ func Start(b *board.Board, cfg *netstack.Config, rules []byte, version string) (
 	}
 	a.filter = filter.NewEngine(filter.Options{Self: self})
 	if err := a.filter.Load("fosbury.rules", rules); err != nil {
-		return nil, err
+		return err
 	}
-	a.dp = datapath.New(datapath.Options{Filter: a.filter, Ports: dpPorts, MACs: macs, Now: nanotime,
+	var ports []datapath.Port
+	for _, p := range a.ports {
+		ports = append(ports, datapath.Port{TX: p.tx, MAC: p.addr})
+	}
+	var err error
+	a.dp, err = datapath.New(datapath.Options{Filter: a.filter, Ports: ports, Now: nanotime,
 		Local: func(i int, f []byte) { a.ports[i].ep.Deliver(f) }})
+	return err
+}
 
-	// Netstack: one NIC per port, TX through the port's ring.
+// newNetstack gives the stack one NIC per port, sending through the
+// port's TX.
+func (a *Appliance) newNetstack(cfg *netstack.Config) error {
 	var nics []netstack.NIC
 	for _, p := range a.ports {
-		var nic = link.Options{Port: txPort{p.tx, p.addr}}
-		l, ep := link.NewNIC(nic)
+		l, ep := link.NewNIC(link.Options{Port: txPort{p.tx, p.addr}})
 		p.ep = ep
 		nics = append(nics, netstack.NIC{Name: p.info.Name, Link: l})
 	}
-	if a.stack, err = netstack.New(cfg, nics); err != nil {
-		return nil, err
-	}
+	var err error
+	a.stack, err = netstack.New(cfg, nics)
+	return err
+}
 
-	// Start the MACs, their poll loops, and the interrupt service.
-	imx6ul.GIC.Init()
-	var all []*enet.MAC
+// startPorts enables every MAC with its rings and the datapath's handler,
+// then starts the one poll loop and the interrupt service (the board's
+// bring-up initialised the GIC).
+func (a *Appliance) startPorts() error {
+	var macs []*enet.MAC
 	for i, p := range a.ports {
-		rxBus := d.Start + uint32(i)*descStride
-		if p.rx, err = enet.NewRX(p.rxr, rxBus, a.dp.Handler(i)); err != nil {
-			return nil, err
+		if err := p.mac.Start(p.rx, p.tx, a.dp.Handler(i)); err != nil {
+			return fmt.Errorf("%s: %w", p.info.Name, err)
 		}
-		if err := p.mac.Start(pollFlush{p.rx, a.dp, &p.busy}, p.tx); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.info.Name, err)
-		}
-		go p.mac.Run(nil, time.Second)
-		all = append(all, p.mac)
+		macs = append(macs, p.mac)
 	}
-	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, all...)
-	return a, nil
+	var err error
+	a.loop, err = enet.NewLoop(enet.LoopOptions{MACs: macs, Wake: a.wake, EndPass: a.dp.EndPass, LinkEvery: linkEvery, Now: nanotime,
+		Probe: a.guard.loopProbe("poll")})
+	if err != nil {
+		return err
+	}
+	go a.loop.Run(nil)
+	go enet.ServeInterrupts(enet.DefaultCPU, enet.DefaultGIC, nil, macs...)
+	return nil
 }
 
 // ServeManagement answers /status on every address.
@@ -222,37 +260,28 @@ func (a *Appliance) ServeManagement(port uint16, started time.Time) error {
 	if err != nil {
 		return fmt.Errorf("listen on %d: %v", port, err)
 	}
-	go mgmt.Serve(ln, mgmt.Options{Version: a.version, Started: started, Collect: a.collect})
+	go mgmt.Serve(a.guard.mgmtListener(ln), mgmt.Options{Version: a.version, Started: started, Collect: a.guard.collect(a.collect),
+		Control: a.control})
 	return nil
 }
 
+// collect fills /status from every layer's own counters.
 func (a *Appliance) collect(st *mgmt.Status) {
+	st.CPU = idle.Read()
+	st.Loop = a.loop.Stats()
 	for _, p := range a.ports {
-		s := p.mac.Stats()
-		l := p.mac.Link()
 		st.Ports = append(st.Ports, mgmt.PortStatus{
 			Name: p.info.Name, MAC: net.HardwareAddr(p.addr[:]).String(),
-			Link: l.Up, SpeedMbps: l.Speed, FullDuplex: l.FullDuplex,
-			Counters: map[string]uint64{
-				"rx_frames": s.RX.Frames, "rx_polled": s.RxPolled, "rx_doorbells": s.RxDoorbells,
-				"tx_frames": s.TX.Frames, "tx_doorbells": s.TxDoorbells, "interrupts": s.Interrupts, "polls": s.Polls,
-				"budget_exhausted": s.BudgetExhausted, "rx_length_err": s.RX.LengthErr, "rx_crc_err": s.RX.CRCErr,
-				"rx_overrun": s.RX.Overrun, "rx_truncated": s.RX.Truncated, "rx_fragment": s.RX.Fragment,
-				"rx_bad_length": s.RX.BadLength, "rx_refill_failed": s.RX.RefillFailed, "rx_dropped": s.RX.Dropped,
-				"tx_ring_full": s.TX.RingFull, "link_changes": s.LinkChanges, "rx_busy_ns": uint64(p.busy.Load()),
-				"stack_rx": p.ep.RxFrames.Load(), "stack_tx": p.ep.TxFrames.Load(), "stack_tx_dropped": p.ep.TxDropped.Load(),
-			},
+			Link: p.mac.Link(), Driver: p.mac.Stats(), Stack: p.ep.Stats(),
 		})
 	}
-	ps := a.pool.Stats()
-	st.Pool = map[string]uint64{"pages": uint64(ps.Pages), "in_flight": uint64(ps.InFlight), "fresh": ps.Fresh,
-		"recycled": ps.Recycled, "exhausted": ps.Exhausted}
-	st.Filter = map[string]uint64{
-		"local": a.dp.Local.Load(), "forwarded": a.dp.Forwarded.Load(), "dropped": a.dp.Dropped.Load(), "rejected": a.dp.Rejected.Load(),
-	}
+	st.Pool = a.pool.Stats()
+	st.Datapath = a.dp.Stats()
+	a.filter.SnapshotInto(&st.Filter)
+	a.collectAutoconf(st)
 }
 
-// txPort is a port's TX adapter with its MAC address, as netstack/link wants.
+// txPort is a port's TX with its MAC address, as netstack/link wants.
 type txPort struct {
 	*enet.TX
 	mac [6]byte

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fosbury-net/fosbury/board"
 	"github.com/fosbury-net/fosbury/board/semihosting"
-	"github.com/fosbury-net/fosbury/firmware/internal/defaults"
 	"github.com/fosbury-net/fosbury/netstack"
 	"github.com/usbarmory/tamago/soc/nxp/imx6ul"
 )
@@ -37,34 +36,45 @@ func Main(b *board.Board, boardInit func() error, version string) {
 	if !imx6ul.Native && strings.Contains(semihosting.Cmdline(), " exit") {
 		goos.Exit(0)
 	}
-	if err := run(b, boardInit, version); err != nil {
+	g, err := armWatchdog()
+	if err != nil {
+		fmt.Printf("fosbury: %v\n", err)
+		goos.Exit(1)
+	}
+	if err := run(b, boardInit, version, g); err != nil {
 		fmt.Printf("fosbury: %v\n", err)
 		goos.Exit(1)
 	}
 	select {}
 }
 
-func run(b *board.Board, boardInit func() error, version string) error {
+func run(b *board.Board, boardInit func() error, version string, g *guard) error {
 	if err := boardInit(); err != nil {
 		return err
 	}
-	cfg, err := netstack.ParseConfig("fosbury.conf", defaults.Config)
+	st, files := bootConfig(b)
+	cfg, err := netstack.ParseConfig("fosbury.conf", files.Addresses)
 	if err != nil {
 		return err
 	}
 	started := time.Now()
-	a, err := Start(b, cfg, defaults.Rules, version)
+	a, err := Start(b, cfg, files.Rules, version, g)
 	if err != nil {
 		return err
 	}
 	for _, pc := range cfg.Ports {
 		fmt.Printf("net: %s: %v\n", pc.Name, pc.Addrs)
 	}
+	if err := a.StartAutoconf(cfg); err != nil {
+		return err
+	}
 	if cfg.HTTPPort != 0 {
+		a.newControl(st, files)
 		if err := a.ServeManagement(cfg.HTTPPort, started); err != nil {
 			return err
 		}
 		fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)
 	}
+	g.markReady()
 	return nil
 }

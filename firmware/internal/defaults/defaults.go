@@ -3,7 +3,11 @@
 // (fosbury.rules). Both firmware builds read them from here.
 package defaults
 
-import _ "embed"
+import (
+	_ "embed"
+
+	"github.com/fosbury-net/fosbury/cfgstore"
+)
 
 var (
 	//go:embed fosbury.conf
@@ -11,3 +15,8 @@ var (
 	//go:embed fosbury.rules
 	Rules []byte
 )
+
+// Files is the compiled-in configuration as the store holds one.
+func Files() cfgstore.Config {
+	return cfgstore.Config{Addresses: Config, Rules: Rules}
+}

@@ -29,6 +29,7 @@ const _NSIG = 32
 const preemptMSupported = false
 
 func osinit() {
+	archinit()
 	physPageSize = 4096
 	numCPUStartup = getCPUCount()
 	if goos.Bloc != 0 {
@@ -137,15 +138,12 @@ func usleep(usec uint32) {
 //go:nosplit
 func usleep_no_g(usec uint32) { usleep(usec) }
 
-//go:nosplit
-func nanotime1() int64 { return goos.Nanotime() }
-
-// walltime is the board clock: boards set the time of day by moving
-// goos.Nanotime (tamago's CPU.SetTime), there is no separate RTC here.
+// walltime is the board clock plus goos.WallOffset: setting the date
+// (SNTP) moves the offset only, never nanotime, so timers stay put.
 //
 //go:nosplit
 func walltime() (sec int64, nsec int32) {
-	t := goos.Nanotime()
+	t := nanotime1() + goos.WallOffset()
 	return t / 1e9, int32(t % 1e9)
 }
 

@@ -47,3 +47,23 @@ TEXT ·publicationBarrier(SB),NOSPLIT|NOFRAME,$0-0
 TEXT runtime·read_tls_fallback(SB),NOSPLIT|NOFRAME,$0
 	MOVW	$0, R0
 	RET
+
+// func idISAR0() uint32
+TEXT runtime·idISAR0(SB),NOSPLIT,$0-4
+	WORD	$0xe10f0000	// mrs r0, cpsr
+	AND	$0x1f, R0
+	CMP	$0x10, R0	// USR mode: the ID registers are PL1 only
+	MOVW.EQ	$0, R0
+	B.EQ	done
+	MRC	15, 0, R0, C0, C2, 0	// ID_ISAR0
+done:
+	MOVW	R0, ret+0(FP)
+	RET
+
+// func cntpct() uint64
+TEXT runtime·cntpct(SB),NOSPLIT,$0-8
+	WORD	$0xf57ff06f	// isb: no read ahead of earlier instructions
+	WORD	$0xec510f0e	// mrrc p15, 0, r0, r1, c14 (CNTPCT)
+	MOVW	R0, ret_lo+0(FP)
+	MOVW	R1, ret_hi+4(FP)
+	RET

@@ -20,7 +20,10 @@
 // same board packages link with either toolchain.
 package goos
 
-import "unsafe"
+import (
+	"internal/runtime/atomic"
+	"unsafe"
+)
 
 // Memory layout, required.
 var (
@@ -62,6 +65,26 @@ var (
 	Wake func(procid uint64)
 )
 
+// Clock, when Mult is not zero, lets the runtime keep time without
+// calling Nanotime: it reads the ARM generic timer's physical count
+// (CNTPCT) itself and scales it,
+//
+//	nanotime = CNTPCT*Mult>>Shift + *Offset   (Shift <= 32, Offset nil: 0)
+//
+// in two 32-bit halves, so that no count overflows before the result
+// does. A board fills it, Mult last, once the counter runs at its final
+// frequency; it keeps Nanotime for the time before and for toolchains
+// without Clock. Offset lets the board move the clock (set the time).
+// Boards reach it with a push linkname, which compiles with those
+// toolchains too.
+//
+//go:linkname Clock
+var Clock struct {
+	Mult   uint32
+	Shift  uint32
+	Offset *int64
+}
+
 // CPUinit is the first code to run (the ELF entry jumps to it). It sets
 // up the CPU and the initial stack and branches to _rt0_tamago_start.
 func CPUinit()
@@ -83,3 +106,20 @@ func InitRNG()
 
 // GetRandomData fills b with random bytes.
 func GetRandomData(b []byte)
+
+// wallOffset is added to Nanotime for the time of day. A fosbury
+// extension (upstream TamaGo has none): the only other way to set the
+// date, tamago's CPU.SetTime, moves Nanotime itself, and with it every
+// timer and deadline of the running program.
+var wallOffset atomic.Int64
+
+// SetWallOffset makes the wall clock (time.Now's date) read
+// Nanotime()+ns. The monotonic clock, timers and time.Since/Sub between
+// monotonic readings are not affected.
+func SetWallOffset(ns int64) { wallOffset.Store(ns) }
+
+// WallOffset returns what SetWallOffset set (0 at boot: the date starts
+// at the Unix epoch plus the board's Nanotime).
+//
+//go:nosplit
+func WallOffset() int64 { return wallOffset.Load() }
