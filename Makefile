@@ -27,6 +27,9 @@ GO_TAMAGO = $(shell cat $(BUILD)/goroot)/bin/go
 else
 TOOLCHAIN_DEP :=
 GO_TAMAGO = $(TAMAGO)
+# Upstream TamaGo's runtime lacks our port's wall-clock offset: the
+# firmware then steps the date with tamago's SetTime.
+TAMAGO_TAGS := upstream_tamago
 endif
 
 # GOOSPKG is read by upstream TamaGo only; our port ships runtime/goos itself.
@@ -88,7 +91,7 @@ toolchain:
 #   mk2lan:      USB armory Mk II LAN
 TAMAGO_DIR = $$($(GO) list -m -f '{{.Dir}}' github.com/usbarmory/tamago)
 define image
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/$(1).elf ./firmware/$(2)
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags 'linkramsize $(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/$(1).elf ./firmware/$(2)
 	$(GO) run ./tools/imgtool bin $(BUILD)/$(1).elf $(BUILD)/$(1).bin
 	mkimage -n $(TAMAGO_DIR)/board/$(3)/imximage.cfg -T imximage -e $(TEXT_START) -d $(BUILD)/$(1).bin $(BUILD)/$(1).imx >/dev/null
 	$(GO) run ./tools/imgtool imx-entry $(BUILD)/$(1).elf $(BUILD)/$(1).imx
@@ -103,12 +106,12 @@ firmware: $(TOOLCHAIN_DEP) deps
 # Test-only firmware that checks the runtime port and reports through semihosting.
 selftest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags '$(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/selftest.elf ./firmware/selftest
 
 # Test-only firmware that writes the configuration store on QEMU's card.
 storetest: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags linkramsize -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags 'linkramsize $(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/storetest.elf ./firmware/storetest
 
 # The card image (cfgstore's package doc has the layout): 4 GiB sparse.
 # make qemu creates it once and keeps it, so the configuration saved on it
@@ -128,7 +131,7 @@ HTTP_PORT ?= 8080
 # The measurement baseline: tamago's copy driver under the same stack.
 baseline: $(TOOLCHAIN_DEP)
 	@mkdir -p $(BUILD)
-	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
+	$(TAMAGO_ENV) $(GO_TAMAGO) build -trimpath -tags '$(TAMAGO_TAGS)' -ldflags "$(LDFLAGS)" -o $(BUILD)/baseline.elf ./firmware/baseline
 
 # The EVK keeps its store on uSDHC2: QEMU's second SD drive (index=1).
 qemu: firmware

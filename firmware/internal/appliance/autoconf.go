@@ -11,7 +11,6 @@ package appliance
 import (
 	"fmt"
 	"net/netip"
-	"runtime/goos"
 	"sync"
 	"time"
 
@@ -100,10 +99,6 @@ func (a *Appliance) collectAutoconf(st *mgmt.Status) {
 		}
 	}
 }
-
-// stepWallClock moves the date only: goos.SetWallOffset leaves nanotime,
-// and so every timer, the poll loop's and the filter's clocks, alone.
-func stepWallClock(off time.Duration) { goos.SetWallOffset(goos.WallOffset() + int64(off)) }
 
 // logf prints one console line stamped with the wall clock (the Unix
 // epoch plus uptime until SNTP has set it).
