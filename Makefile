@@ -8,6 +8,7 @@
 #   make bench      benchmarks (host, side by side with the baselines)
 #   make firmware   ELF, raw .bin and flashable .imx under build/
 #   make toolchain  the offline GOOS=tamago Go toolchain (cached)
+#   make linuxref   the Linux reference bundle (cached); bench-linuxref measures it
 #
 # TAMAGO may name an upstream TamaGo `go` binary instead of our own port:
 #   make firmware TAMAGO=/path/to/tamago-go/bin/go
@@ -40,28 +41,44 @@ QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
 DEBIAN_PKGS := qemu-system-arm u-boot-tools iproute2 iputils-ping iperf3 nmap tcpdump
 
-.PHONY: all deps toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
+.PHONY: all deps linuxref-deps linuxref bench-linuxref toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
 all: firmware
 
-# Debian packages: installed when running as root, else the exact command is printed.
-deps:
+# Debian packages, as command:package pairs: those whose command is missing
+# are installed when running as root, else the exact command is printed.
+define apt-need
 	@missing=""; \
-	command -v $(QEMU) >/dev/null || missing="$$missing qemu-system-arm"; \
-	command -v mkimage >/dev/null || missing="$$missing u-boot-tools"; \
-	command -v ip >/dev/null || missing="$$missing iproute2"; \
-	command -v ping >/dev/null || missing="$$missing iputils-ping"; \
-	command -v iperf3 >/dev/null || missing="$$missing iperf3"; \
-	command -v nmap >/dev/null || missing="$$missing nmap"; \
-	command -v tcpdump >/dev/null || missing="$$missing tcpdump"; \
+	for p in $(1); do command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo ">> installing:$$missing"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing) >/dev/null || exit 1; \
 	  else \
 	    echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call apt-need,$(QEMU):qemu-system-arm mkimage:u-boot-tools ip:iproute2 ping:iputils-ping iperf3:iperf3 nmap:nmap tcpdump:tcpdump)
+
+# The Linux reference (hw-tests/linuxref): the tools that build its bundle
+# (the hosts' tools come with deps). Benchmark only: `make test` needs none.
+linuxref-deps: deps
+	$(call apt-need,cpio:cpio fdtput:device-tree-compiler depmod:kmod readelf:binutils)
+
+# Debian's armhf Linux 6.1 bridging the two ENETs under nftables rules like
+# the appliance's, cached in ~/.cache/fosbury/linuxref-<hash>.
+linuxref: linuxref-deps
+	@dir=$$(bash hw-tests/linuxref/image/build.sh) && echo ">> linuxref: $$dir" && cat $$dir/manifest
+
+# Its guest instructions per frame under -icount, side by side with the
+# same workloads later; prints a table (also in build/linuxref.txt). Root.
+bench-linuxref: linuxref
+	@mkdir -p $(BUILD)
+	$(GO) test -count=1 -timeout 60m -tags 'hwtest hwbench' -run TestLinuxRef -v ./hw-tests/linuxref \
+	  -linuxref.out $(CURDIR)/$(BUILD)/linuxref.txt
 
 toolchain:
 	@mkdir -p $(BUILD)
