@@ -39,7 +39,6 @@ LDFLAGS := -T $(TEXT_START) -R 0x1000 -X main.Version=$(VERSION)
 
 QEMU := qemu-system-arm
 QEMU_BASE := $(QEMU) -machine mcimx6ul-evk -cpu cortex-a7 -m 512M -nographic -semihosting
-DEBIAN_PKGS := qemu-system-arm u-boot-tools iproute2 iputils-ping iperf3 nmap tcpdump
 
 .PHONY: all deps linuxref-deps linuxref bench-linuxref toolchain firmware selftest storetest baseline sdimage qemu test test-host test-fuzz test-mutation test-qemu bench bench-host bench-qemu clean
 
