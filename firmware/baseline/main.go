@@ -4,6 +4,9 @@
 // between its OCRAM descriptors/buffers and Go memory and writes TDAR for
 // every frame — the design of usbarmory/imx-enet. It exists only to be
 // measured side by side (make bench-qemu); it serves the lan port (ENET1).
+// It idles in the appliance's governor (board/idle), not in tamago's
+// spinning default, so that its whole-system busy time (/status cpu) is
+// the copy driver's and the stack's, as the appliance's is.
 //
 //go:build tamago && arm
 
@@ -17,6 +20,7 @@ import (
 	"time"
 	_ "unsafe" // go:linkname
 
+	"github.com/fosbury-net/fosbury/board/idle"
 	"github.com/fosbury-net/fosbury/board/semihosting"
 	fenet "github.com/fosbury-net/fosbury/enet"
 	"github.com/fosbury-net/fosbury/filter"
@@ -73,6 +77,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	imx6ul.GIC.Init()
+	if err := idle.Start(imx6ul.ARM, imx6ul.GIC); err != nil {
+		return err
+	}
 	hw := imx6ul.ENET1
 	hw.MAC = []byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
 	if err := hw.Init(); err != nil {
@@ -104,6 +112,7 @@ func run() error {
 		// The same fields the appliance fills, where the copy driver has them.
 		p := mgmt.PortStatus{Name: "lan", Link: fenet.Link{Up: true, Speed: 100, FullDuplex: true}, Stack: ep.Stats()}
 		p.Driver.RX.Frames = rx
+		st.CPU = idle.Read()
 		st.Ports = []mgmt.PortStatus{p}
 		st.Loop.BusyNS = busy
 		st.Datapath.Dropped = dropped
@@ -112,7 +121,6 @@ func run() error {
 	// Receive as imx-enet does: on each RXF interrupt, copy every ready
 	// frame out of the ring into a Go buffer, then hand it on.
 	hw.EnableInterrupt(enet.IRQ_RXF)
-	imx6ul.GIC.Init()
 	imx6ul.GIC.EnableInterrupt(hw.IRQ)
 	hw.Start()
 	fmt.Printf("fosbury: ready: http://<address>:%d/status\n", cfg.HTTPPort)

@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -43,11 +45,15 @@ type Workload struct {
 
 // Workloads are the measured kinds of traffic, by name.
 var Workloads = []Workload{
-	{"ping", "ping -f, 56 bytes, lan to wan host: one frame in flight at a time (paced)", runPing},
+	PingTo("ping", netip.Addr{}),
 	{"udp1200", "1200-byte UDP datagrams at 200 Mbit/s, lan to wan host (iperf3 -u)", runUDP},
 	Dropped("drop-paced", 1, 500*time.Microsecond),
 	Dropped("drop-burst", 64, 2*time.Millisecond),
-	{"drop-pinged", "LLDP-type frames (0x88cc) to the wan host, each with an echo request; the next pair when the reply is back", runDropPinged},
+	// A ring's worth: 256 descriptors is the appliance's RX ring.
+	Dropped("drop-ring", 256, 10*time.Millisecond),
+	DropPingedTo("drop-pinged", netip.Addr{}),
+	Forwarded("fwd-burst", 64, 2*time.Millisecond),
+	Forwarded("fwd-ring", 256, 10*time.Millisecond),
 }
 
 // Lookup finds a workload by name.
@@ -62,13 +68,28 @@ func Lookup(name string) (Workload, error) {
 
 var pingSummary = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 
-func runPing(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+// PingTo is ping -f from the lan host to addr (the wan host if addr is
+// the zero Addr, through the guest's bridge; else, say, the guest's own
+// address).
+func PingTo(name string, addr netip.Addr) Workload {
+	to := "the wan host"
+	if addr.IsValid() {
+		to = addr.String()
+	}
+	return Workload{name, "ping -f, 56 bytes, lan host to " + to + ": one frame in flight at a time (paced)",
+		func(ctx context.Context, w *Wires, frames int) (Traffic, error) { return runPing(ctx, w, frames, addr) }}
+}
+
+func runPing(ctx context.Context, w *Wires, frames int, to netip.Addr) (Traffic, error) {
+	if !to.IsValid() {
+		to = w.WAN.Addr.Addr()
+	}
 	n := max(frames/2, 1)
 	start := time.Now()
 	// -w: a deadline, so a guest that stops answering ends the run.
 	deadline := strconv.Itoa(max(60, n/50))
 	out, err := w.LAN.Command(ctx, "ping", "-f", "-q", "-c", strconv.Itoa(n), "-s", "56", "-w", deadline,
-		w.WAN.Addr.Addr().String()).CombinedOutput()
+		to.String()).CombinedOutput()
 	t := Traffic{Wall: time.Since(start)}
 	m := pingSummary.FindSubmatch(out)
 	if m == nil {
@@ -162,8 +183,29 @@ func TCPThroughput(ctx context.Context, w *Wires, d time.Duration) (float64, err
 func Dropped(name string, burst int, interval time.Duration) Workload {
 	return Workload{name, fmt.Sprintf("LLDP-type frames (0x88cc) to the wan host, %d back to back every %v", burst, interval),
 		func(ctx context.Context, w *Wires, frames int) (Traffic, error) {
-			return sendDropped(ctx, w, frames, burst, interval)
+			return sendBursts(ctx, w, LLDPFrame(w.WAN.MAC, w.LAN.MAC), frames, burst, interval)
 		}}
+}
+
+// Forwarded is a workload of minimum-size UDP frames from the lan host to
+// the wan host's MAC, which the rules pass (from lan, keeping state):
+// burst frames back to back, then the next burst interval later. Their
+// IPv4 destination is one address past the wan host's, which it does not
+// own, so it drops them without a reply (no forwarding in its namespace):
+// only lan-to-wan frames cross the guest.
+func Forwarded(name string, burst int, interval time.Duration) Workload {
+	return Workload{name, fmt.Sprintf("60-byte UDP frames to the wan host's MAC, %d back to back every %v", burst, interval),
+		func(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+			return sendBursts(ctx, w, ForwardFrame(w), frames, burst, interval)
+		}}
+}
+
+// ForwardFrame is Forwarded's frame: UDP port 9 (discard) with 18 bytes
+// of payload, 60 bytes in all.
+func ForwardFrame(w *Wires) []byte {
+	src, dst := w.LAN.Addr.Addr(), w.WAN.Addr.Addr().Next()
+	return craft.Eth{Dst: w.WAN.MAC, Src: w.LAN.MAC}.Frame(craft.IPv4, craft.V4{Src: src, Dst: dst, Proto: craft.ProtoUDP}.Packet(
+		craft.UDP(src, dst, 40000, 9, make([]byte, 18))))
 }
 
 const etherTypeLLDP = 0x88cc
@@ -187,16 +229,16 @@ func LLDPFrame(dst, src net.HardwareAddr) []byte {
 	return append(f, make([]byte, max(0, 60-len(f)))...)
 }
 
-// sendDropped sends frames from the lan host through a packet socket, in
-// groups of burst frames back to back, one group per interval. A frame the
-// tap could not queue is not resent: the guest's counters say what it got.
-func sendDropped(ctx context.Context, w *Wires, frames, burst int, interval time.Duration) (Traffic, error) {
+// sendBursts sends frames copies of frame from the lan host through a
+// packet socket, in groups of burst frames back to back, one group per
+// interval. A frame the tap could not queue is not resent: the guest's
+// counters say what it got.
+func sendBursts(ctx context.Context, w *Wires, frame []byte, frames, burst int, interval time.Duration) (Traffic, error) {
 	raw, err := w.LAN.Raw()
 	if err != nil {
 		return Traffic{}, err
 	}
 	defer raw.Close()
-	frame := LLDPFrame(w.WAN.MAC, w.LAN.MAC)
 	var t Traffic
 	start := time.Now()
 	next := start
@@ -229,4 +271,43 @@ func (h *Host) Ping(ctx context.Context, addr netip.Addr, n int) (int, error) {
 	}
 	got, _ := strconv.Atoi(string(m[2]))
 	return got, nil
+}
+
+// HTTPGets is TCP to the guest's own stack: about frames/5 HTTP GETs of
+// path from the lan host to addr, one after the other, each on a new
+// connection (handshake, request, reply, close: about 5 frames into the
+// guest each). The Authorization header carries authz, if any.
+func HTTPGets(name string, addr netip.AddrPort, path, authz string) Workload {
+	return Workload{name, fmt.Sprintf("HTTP GET %s from the lan host to %v, a new connection each", path, addr),
+		func(ctx context.Context, w *Wires, frames int) (Traffic, error) {
+			client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true,
+				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					return w.LAN.Dial(ctx, "tcp", addr.String())
+				}}}
+			defer client.CloseIdleConnections()
+			var t Traffic
+			start := time.Now()
+			for i := 0; i < max(frames/5, 1); i++ {
+				req, err := http.NewRequestWithContext(ctx, "GET", "http://guest"+path, nil)
+				if err != nil {
+					return t, err
+				}
+				if authz != "" {
+					req.Header.Set("Authorization", authz)
+				}
+				t.Sent++
+				resp, err := client.Do(req)
+				if err != nil {
+					return t, fmt.Errorf("netbench: GET %s: %v", path, err)
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					return t, fmt.Errorf("netbench: GET %s: status %d, %v", path, resp.StatusCode, err)
+				}
+				t.Received++
+			}
+			t.Wall = time.Since(start)
+			return t, nil
+		}}
 }
