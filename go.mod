@@ -4,7 +4,6 @@ go 1.26.5
 
 require (
 	github.com/beevik/ntp v1.5.0
-	github.com/google/gopacket v1.1.19
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
 	github.com/usbarmory/tamago v1.26.6

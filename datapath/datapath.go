@@ -230,7 +230,9 @@ func (d *Datapath) reject(in int, frame []byte, v filter.Verdict) {
 }
 
 // EndPass queues the pass's forwarded frames and rings each TX doorbell
-// owed, once; then publishes the counters. It is the enet.Loop's EndPass.
+// owed, once; then publishes its own counters and the filter's (an engine
+// made with filter.Options.DeferPublish counts per frame in plain fields).
+// It is the enet.Loop's EndPass.
 func (d *Datapath) EndPass() {
 	for out := range d.fwd {
 		if len(d.fwd[out]) > 0 {
@@ -241,7 +243,8 @@ func (d *Datapath) EndPass() {
 			d.o.Ports[out].TX.Flush()
 		}
 	}
-	if d.nowOK {
+	if d.nowOK { // the filter decided frames this pass
+		d.o.Filter.Publish()
 		d.o.Tap.End(d.sess)
 		d.sess = nil
 	}

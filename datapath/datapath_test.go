@@ -85,7 +85,7 @@ func newRigWith(t testing.TB, seed uint64, rules string, opts func(*Options, *pa
 		r.sides[i] = s
 		ports = append(ports, Port{TX: tx, MAC: macs[i]})
 	}
-	eng := filter.NewEngine(filter.Options{HashSeed: 1})
+	eng := filter.NewEngine(filter.Options{HashSeed: 1, DeferPublish: true})
 	if err := eng.Load("test.rules", []byte(rules)); err != nil {
 		t.Fatal(err)
 	}

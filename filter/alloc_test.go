@@ -75,3 +75,38 @@ pass in on wan proto tcp from ! <bad> to any port 22
 		})
 	}
 }
+
+// With DeferPublish the per-frame counters reach Snapshot only through
+// Publish, and Decide still allocates nothing.
+func TestDeferPublish(t *testing.T) {
+	e := newEngine(t, "pass proto udp\nset default drop\n", Options{DeferPublish: true})
+	f := udp4(client, server, 1, 53)
+	for i := range 3 {
+		e.Decide(f, at(inLAN, int64(i)))
+	}
+	e.Decide(ping4(client, server, 8, 1), at(inLAN, 4))
+	if s := e.Snapshot(); s.Verdicts[Pass] != 0 || s.Rules[0].Packets != 0 {
+		t.Fatalf("counters visible before Publish: %+v", s)
+	}
+	e.Publish()
+	s := e.Snapshot()
+	if s.Verdicts[Pass] != 3 || s.Verdicts[Drop] != 1 || s.Reasons[ReasonDefault] != 1 || s.Rules[0].Packets != 3 || s.Rules[0].Bytes != 3*uint64(len(f)) {
+		t.Fatalf("after Publish: verdicts %v reasons %v rule %+v", s.Verdicts, s.Reasons, s.Rules[0])
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		e.Decide(f, at(inLAN, 5))
+		e.Publish()
+	})
+	if allocs != 0 {
+		t.Fatalf("Decide+Publish allocate %v", allocs)
+	}
+	// A reload between batches: the new program counts from zero.
+	if err := e.Reload([]byte("pass proto udp\n")); err != nil {
+		t.Fatal(err)
+	}
+	e.Decide(f, at(inLAN, 6))
+	e.Publish()
+	if s := e.Snapshot(); s.Rules[0].Packets != 1 {
+		t.Fatalf("after a reload: %+v", s.Rules[0])
+	}
+}

@@ -26,15 +26,20 @@ type Program struct {
 	hasLimit  bool
 
 	counters []ruleCounter
+	dirty    []int32  // rules counted since their last publication (cap: every rule)
 	buckets  []bucket // per rule (rules without a limit leave theirs unused)
 	sources  *sourceTable
 	gen      uint32 // set when installed in an Engine
 	selfGen  uint32 // the Engine's self it was compiled with; 0: not by an Engine
 }
 
+// ruleCounter is one rule's counts: packets and bytes belong to the
+// goroutine calling Decide; pubPackets and pubBytes are what it published
+// for Snapshot. dirty marks a rule in its program's dirty list.
 type ruleCounter struct {
-	packets atomic.Uint64
-	bytes   atomic.Uint64
+	packets, bytes       uint64
+	dirty                bool
+	pubPackets, pubBytes atomic.Uint64
 }
 
 // Ruleset returns the rules the program was compiled from.
@@ -111,6 +116,7 @@ func Compile(rs *Ruleset, opts Options) (*Program, error) {
 		return nil, errs
 	}
 	pr.counters = make([]ruleCounter, len(pr.rules))
+	pr.dirty = make([]int32, 0, len(pr.rules))
 	pr.buckets = make([]bucket, len(pr.rules))
 	if pr.hasLimit {
 		pr.sources = newSourceTable(opts.SourceLimitEntries)

@@ -33,11 +33,21 @@ type Engine struct {
 	rejectBurst    int64
 
 	stats engineStats
+	// The Decide goroutine's per-frame counts, and the program it last
+	// counted rules in (its dirty rules are published before another's).
+	frames frameCounts
+	cur    *Program
+}
+
+// frameCounts are the counters Decide moves for every frame.
+type frameCounts struct {
+	verdicts [3]uint64
+	reasons  [NumReasons]uint64
 }
 
 type engineStats struct {
-	verdicts       [3]atomic.Uint64 // by Action
-	reasons        [NumReasons]atomic.Uint64
+	verdicts       [3]atomic.Uint64          // by Action, as published
+	reasons        [NumReasons]atomic.Uint64 // as published
 	replies        atomic.Uint64
 	repliesLimited atomic.Uint64
 	statesCreated  atomic.Uint64
@@ -208,14 +218,69 @@ func (e *Engine) Decide(frame []byte, m Meta) Verdict {
 		e.sweep(pr, m.Now, reclaimPerFrame)
 		v = e.decide(pr, &p, frame, m.Now)
 	}
-	e.stats.verdicts[v.Action].Add(1)
-	e.stats.reasons[v.Reason].Add(1)
-	if v.Rule >= 0 && (v.Reason == ReasonNone || v.Reason == ReasonRule) {
-		c := &pr.counters[v.Rule]
-		c.packets.Add(1)
-		c.bytes.Add(uint64(len(frame)))
-	}
+	e.count(pr, v, len(frame))
 	return v
+}
+
+// count adds the frame to the verdict, reason and rule counters (plain
+// fields of the Decide goroutine) and, without Options.DeferPublish,
+// publishes what moved.
+func (e *Engine) count(pr *Program, v Verdict, n int) {
+	if e.cur != pr {
+		e.publishRules() // the old program's last counts
+		e.cur = pr
+	}
+	f := &e.frames
+	f.verdicts[v.Action]++
+	f.reasons[v.Reason]++
+	rule := v.Rule >= 0 && (v.Reason == ReasonNone || v.Reason == ReasonRule)
+	if rule {
+		c := &pr.counters[v.Rule]
+		c.packets++
+		c.bytes += uint64(n)
+		if !c.dirty {
+			c.dirty = true
+			pr.dirty = append(pr.dirty, v.Rule) // within its capacity: every rule
+		}
+	}
+	if !e.opts.DeferPublish {
+		e.stats.verdicts[v.Action].Store(f.verdicts[v.Action])
+		e.stats.reasons[v.Reason].Store(f.reasons[v.Reason])
+		if rule {
+			e.publishRules()
+		}
+	}
+}
+
+// Publish makes the counters Decide moved since the last Publish visible
+// to Snapshot. Call it from the goroutine that calls Decide, once per batch
+// of frames, when the engine was made with Options.DeferPublish; it costs
+// a few atomic stores plus two per rule that counted since.
+func (e *Engine) Publish() {
+	f := &e.frames
+	for i := range f.verdicts {
+		e.stats.verdicts[i].Store(f.verdicts[i])
+	}
+	for i := range f.reasons {
+		e.stats.reasons[i].Store(f.reasons[i])
+	}
+	e.publishRules()
+}
+
+// publishRules publishes the dirty rule counters of the program Decide
+// last counted in.
+func (e *Engine) publishRules() {
+	pr := e.cur
+	if pr == nil {
+		return
+	}
+	for _, i := range pr.dirty {
+		c := &pr.counters[i]
+		c.pubPackets.Store(c.packets)
+		c.pubBytes.Store(c.bytes)
+		c.dirty = false
+	}
+	pr.dirty = pr.dirty[:0]
 }
 
 func dropped(r Reason, rule int32) Verdict { return Verdict{Action: Drop, Reason: r, Rule: rule} }

@@ -29,6 +29,13 @@ type Options struct {
 
 	// HashSeed seeds the table hashes. Zero: random (crypto/rand) per Engine.
 	HashSeed uint64
+
+	// DeferPublish makes the per-frame counters (verdicts, drop reasons,
+	// per-rule packets and bytes) plain fields of the Decide goroutine,
+	// published for Snapshot only by Publish, which that goroutine calls
+	// once per batch (the datapath: once per poll pass). Without it Decide
+	// publishes the counters it moved itself: atomic stores per frame.
+	DeferPublish bool
 }
 
 // Timeouts of idle states, by protocol and TCP state.

@@ -91,8 +91,8 @@ func (e *Engine) SnapshotInto(s *Snapshot) {
 	rules := s.Rules[:0]
 	for i := range pr.counters {
 		rc := RuleCounters{
-			Packets: pr.counters[i].packets.Load(),
-			Bytes:   pr.counters[i].bytes.Load(),
+			Packets: pr.counters[i].pubPackets.Load(),
+			Bytes:   pr.counters[i].pubBytes.Load(),
 		}
 		if i < len(pr.rs.Rules) {
 			r := pr.rs.Rules[i]

@@ -13,7 +13,7 @@
 //
 //	go run ./filter/cmd/rulecheck -rules fosbury.rules -pcap capture.pcap [-port lan] [-self 10.0.2.15,fd00::15]
 //
-// pcap and pcapng files are read (github.com/google/gopacket/pcapgo). A
+// pcap and pcapng files are read (github.com/gopacket/gopacket/pcapgo). A
 // pcapng file's interfaces named like the rules' ports (lan, wan) set each
 // frame's port; otherwise every frame arrives on -port.
 package main
@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/fosbury-net/fosbury/filter"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 func main() {

@@ -237,7 +237,7 @@ func (a *Appliance) newDatapath(cfg *netstack.Config, rules []byte) error {
 			self = append(self, netip.PrefixFrom(pfx.Addr(), pfx.Addr().BitLen()))
 		}
 	}
-	a.filter = filter.NewEngine(filter.Options{Self: self})
+	a.filter = filter.NewEngine(filter.Options{Self: self, DeferPublish: true}) // published by the datapath's EndPass
 	if err := a.filter.Load("fosbury.rules", rules); err != nil {
 		return err
 	}
