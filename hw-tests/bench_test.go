@@ -36,9 +36,16 @@ import (
 var (
 	benchOurs     = flag.String("ours", "", "appliance firmware ELF")
 	benchBaseline = flag.String("baseline", "", "baseline firmware ELF")
-	benchICount   = flag.String("bench.icount", "shift=0,sleep=off;shift=0,sleep=on",
-		"QEMU -icount settings to measure, ';'-separated; the first is the definition")
-	benchFrames  = flag.Int("bench.frames", 100000, "frames per measured run (paced runs: a fifth, HTTP: a tenth)")
+	// sleep=on by default: under sleep=off an idle guest's clock jumps to
+	// its next timer at once, so while the hosts are slow in wall time the
+	// guests' periodic work (Linux's timers, fosbury's health probe, DHCP
+	// and SNTP retransmissions) runs as fast as QEMU can and is charged to
+	// the frames (fosbury's clock ran 1h43m in 10 s of wall time, and its
+	// wires were never quiet). sleep=on still counts 1 ns per instruction
+	// while busy and repeats to within about 1 %.
+	benchICount = flag.String("bench.icount", "shift=0,sleep=on",
+		"QEMU -icount settings to measure, ';'-separated (shift=0,sleep=off also works for Linux and the baseline)")
+	benchFrames  = flag.Int("bench.frames", 20000, "frames per measured run (paced runs: a fifth, HTTP: a tenth)")
 	benchRuns    = flag.Int("bench.runs", 2, "measured runs per workload, contender and icount setting")
 	benchWho     = flag.String("bench.contenders", "fosbury,baseline,linux", "contenders to boot, ','-separated")
 	benchTCPRuns = flag.Int("bench.tcpruns", 5, "iperf3 TCP runs per bridge without icount (0: none)")
@@ -85,7 +92,6 @@ func benchCases(token string) []benchCase {
 		{"local, HTTP GET / (per frame)", netbench.HTTPGets("http-local", local, "/", "Bearer "+token), n / 10, false, "", false},
 		{"local, HTTP GET /health (per request)", netbench.HTTPGets("http-health", local, "/health", ""), n / 20, false, "", true},
 		{"dropped, paced by ping lan->wan", wl("drop-pinged"), n / 5, true, "ping", false},
-		{"dropped, paced by ping to the guest", netbench.DropPingedTo("drop-pinged-local", benchGuest), n / 5, false, "ping-local", false},
 		{"dropped, 1 per 500 us (open loop)", wl("drop-paced"), n / 5, false, "", false},
 		{"dropped, bursts of 64", wl("drop-burst"), n, false, "", false},
 		{"dropped, bursts of 256 (a ring)", wl("drop-ring"), n, false, "", false},
@@ -263,8 +269,12 @@ func measureIdle(t *testing.T, ctx context.Context, who string, probe netbench.P
 func checkWhere(t *testing.T, c contender, bc benchCase, r netbench.Result) {
 	t.Helper()
 	wanOut := r.C.TX[1] - r.B.TX[1]
+	allowed := r.Frames / 10
+	if bc.pacer != "" && bc.bridge { // the pacing echo requests cross to the wan host
+		allowed += r.Traffic.Sent
+	}
 	switch {
-	case strings.HasPrefix(bc.wl.Name, "drop-") && c.bridge && wanOut > r.Frames/10:
+	case strings.HasPrefix(bc.wl.Name, "drop-") && c.bridge && wanOut > allowed:
 		t.Errorf("%s, %s: %d frames left on wan of %d received: the rules should drop LLDP-type frames", c.name, bc.wl.Name, wanOut, r.Frames)
 	case bc.bridge && !strings.HasPrefix(bc.wl.Name, "drop-") && wanOut < r.Frames/3:
 		t.Errorf("%s, %s: only %d frames left on wan of %d received: the bridge should forward them", c.name, bc.wl.Name, wanOut, r.Frames)
